@@ -1,0 +1,34 @@
+# The README's two commands: `make run` and `make test`. Both set up first (idempotent).
+BIN := .venv/bin
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: setup setup-test run test lint format bench clean
+
+setup:
+	@scripts/setup.sh
+
+setup-test:
+	@scripts/setup.sh --test
+
+run: setup
+	$(BIN)/vemidi compose --valence 0.6 --arousal 0.4 --duration 30 --cuts 8,16,24 \
+		-o demo.mid --wav demo.wav --json demo.json
+
+test: setup-test
+	$(BIN)/ruff check vemidi tests bench app.py
+	$(BIN)/ruff format --check vemidi tests bench app.py
+	$(BIN)/python -m pytest -q
+
+lint:
+	$(BIN)/ruff check vemidi tests bench app.py
+
+format:
+	$(BIN)/ruff format vemidi tests bench app.py
+	$(BIN)/ruff check --fix vemidi tests bench app.py
+
+bench: setup
+	$(BIN)/python bench/generate_speed.py
+
+clean:
+	rm -rf .venv .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,1 @@
+import sys; print("app comes with the app issue", file=sys.stderr)

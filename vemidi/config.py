@@ -1,0 +1,70 @@
+"""Frozen, validated configurations of each stage.
+
+Every field is checked in ``__post_init__``; a bad value raises :class:`InvalidInputError`
+naming the field, its allowed range and the value received.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from vemidi.errors import InvalidInputError
+
+MAX_DURATION_S = 30 * 60.0  # the longest piece (and video) vemidi composes for
+
+
+def check_range(name: str, value: float, low: float, high: float) -> None:
+    """Raise :class:`InvalidInputError` unless ``low <= value <= high`` (and not NaN)."""
+    if not isinstance(value, (int, float)) or math.isnan(value) or not low <= value <= high:
+        raise InvalidInputError(f"{name} must be between {low:g} and {high:g}, got {value!r}.")
+
+
+@dataclass(frozen=True)
+class SamplingConfig:
+    """How tokens are drawn from the model (EMSYNC demo defaults).
+
+    Attributes:
+        temperature: softmax temperature (EMSYNC: 1.35).
+        top_p: nucleus mass kept (EMSYNC: 0.6); 1 keeps everything.
+        top_k: keep only the k most likely tokens; 0 turns it off (EMSYNC: off).
+        repetition_penalty: EMSYNC's adaptive coefficient that raises the temperature while
+            the nucleus stays tiny (0.4); 0 turns it off.
+        seed: random seed; the same seed and inputs give the same music.
+        chord_min_notes: note-ons required after a sampled CHORD before time may advance.
+        chord_hold_s: after a boundary chord, no new onsets for this long (0 = off).
+        max_events_per_step: at most this many events at one instant before a shift is forced.
+    """
+
+    temperature: float = 1.35
+    top_p: float = 0.6
+    top_k: int = 0
+    repetition_penalty: float = 0.4
+    seed: int = 0
+    chord_min_notes: int = 3
+    chord_hold_s: float = 1.0
+    max_events_per_step: int = 32
+
+    def __post_init__(self) -> None:
+        check_range("temperature", self.temperature, 0.05, 5.0)
+        check_range("top_p", self.top_p, 0.01, 1.0)
+        check_range("top_k", self.top_k, 0, 10_000)
+        check_range("repetition_penalty", self.repetition_penalty, 0.0, 5.0)
+        check_range("seed", self.seed, 0, 2**32 - 1)
+        check_range("chord_min_notes", self.chord_min_notes, 0, 12)
+        check_range("chord_hold_s", self.chord_hold_s, 0.0, 8.0)
+        check_range("max_events_per_step", self.max_events_per_step, 4, 1000)
+
+
+@dataclass(frozen=True)
+class CutConfig:
+    """How scene cuts become musical boundaries (EMSYNC: 4 s gap, +-1 s tolerance, 8 s horizon)."""
+
+    min_gap_s: float = 4.0
+    tolerance_s: float = 1.0
+    horizon_s: float = 8.0
+
+    def __post_init__(self) -> None:
+        check_range("min_gap_s", self.min_gap_s, 0.0, 60.0)
+        check_range("tolerance_s", self.tolerance_s, 0.0, 4.0)
+        check_range("horizon_s", self.horizon_s, 0.5, 60.0)

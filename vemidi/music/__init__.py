@@ -1,0 +1,1 @@
+"""Symbolic music: tokenizer, transformer, sampling, MIDI writing, corpus and training."""

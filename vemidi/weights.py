@@ -1,0 +1,117 @@
+"""The one place that turns model names and paths into loaded models.
+
+Music models are named in :data:`MUSIC_MODELS`: ``debug`` is a tiny seeded random model for
+tests, the others are checkpoints committed under ``assets/models/`` (or in the directory named
+by the ``VEMIDI_MODEL_DIR`` environment variable). A path to a ``.pt`` checkpoint works too.
+Every model is loaded once per process. Nothing is ever downloaded.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from vemidi.errors import ModelLoadError
+
+CHECKPOINT_FORMAT = "vemidi-music/1"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+# name -> checkpoint file name under the model directory ("" = built in, no file)
+MUSIC_MODELS = {"debug": "", "vemidi-small": "vemidi-small.pt"}
+TRAINED_MODEL = "vemidi-small"
+
+
+def model_dir() -> Path:
+    """Directory holding committed checkpoints (``VEMIDI_MODEL_DIR`` overrides it)."""
+    return Path(os.environ.get("VEMIDI_MODEL_DIR", REPO_ROOT / "assets" / "models"))
+
+
+def default_music_model() -> str:
+    """The trained model when its checkpoint is present, otherwise ``debug``."""
+    return TRAINED_MODEL if (model_dir() / MUSIC_MODELS[TRAINED_MODEL]).is_file() else "debug"
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A music model ready for generation, with where it came from."""
+
+    name: str
+    model: object  # vemidi.music.model.MusicTransformer (kept untyped: no torch at import)
+    meta: dict
+
+
+def _resolve(name_or_path: str) -> tuple[str, Path | None]:
+    if name_or_path in MUSIC_MODELS:
+        file_name = MUSIC_MODELS[name_or_path]
+        if not file_name:
+            return name_or_path, None
+        path = model_dir() / file_name
+        if not path.is_file():
+            raise ModelLoadError(
+                f"model {name_or_path!r} has no checkpoint at {path}; train it with "
+                f"`vemidi train` or choose another model ({', '.join(MUSIC_MODELS)})."
+            )
+        return name_or_path, path
+    path = Path(name_or_path)
+    if path.suffix == ".pt" and path.is_file():
+        return str(path), path
+    raise ModelLoadError(
+        f"unknown music model {name_or_path!r}: use one of {', '.join(MUSIC_MODELS)} "
+        "or the path of a .pt checkpoint."
+    )
+
+
+def save_checkpoint(path: Path, model: object, meta: dict | None = None) -> None:
+    """Write a model's config, vocabulary facts, bf16 weights and metadata to ``path``."""
+    import torch
+
+    from vemidi.music import tokenizer as tk
+
+    state = {k: v.detach().to(torch.bfloat16) for k, v in model.state_dict().items()}
+    torch.save(
+        {
+            "format": CHECKPOINT_FORMAT,
+            "config": model.cfg.to_dict(),
+            "vocab": {"size": tk.VOCAB_SIZE, "tick_s": tk.TICK_S, "pitches": [21, 108]},
+            "state_dict": state,
+            "meta": meta or {},
+        },
+        path,
+    )
+
+
+def _load_checkpoint(path: Path) -> tuple[object, dict]:
+    import torch
+
+    from vemidi.music import tokenizer as tk
+    from vemidi.music.model import ModelConfig, build_model
+
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:
+        raise ModelLoadError(f"checkpoint {path} cannot be read: {e}.") from e
+    if not isinstance(data, dict) or data.get("format") != CHECKPOINT_FORMAT:
+        raise ModelLoadError(f"{path} is not a vemidi music checkpoint.")
+    if data["vocab"]["size"] != tk.VOCAB_SIZE:
+        raise ModelLoadError(f"{path} was trained with another vocabulary.")
+    model = build_model(ModelConfig(**data["config"]))
+    state = {k: v.float() for k, v in data["state_dict"].items()}
+    model.load_state_dict(state)
+    return model.eval(), dict(data.get("meta", {}))
+
+
+@functools.lru_cache(maxsize=4)
+def load_music_model(name_or_path: str | None = None) -> LoadedModel:
+    """Load a music model by name (see :data:`MUSIC_MODELS`) or checkpoint path, once.
+
+    Raises:
+        ModelLoadError: unknown name (the message lists the valid ones) or unreadable file.
+    """
+    from vemidi.music.model import build_model, debug_config
+
+    name, path = _resolve(name_or_path or default_music_model())
+    if path is None:
+        return LoadedModel(name, build_model(debug_config(), seed=0), {"kind": "debug"})
+    model, meta = _load_checkpoint(path)
+    return LoadedModel(name, model, meta)
