@@ -1,1 +1,3 @@
-import sys; print("app comes with the app issue", file=sys.stderr)
+import sys
+
+print("app comes with the app issue", file=sys.stderr)

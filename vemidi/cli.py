@@ -29,7 +29,7 @@ def progress_bar(description: str) -> Iterator[Progress]:
     with tqdm(total=100, desc=description, file=sys.stderr, unit="%", leave=False) as bar:
 
         def update(fraction: float, message: str) -> None:
-            bar.n = int(round(100 * min(1.0, max(0.0, fraction))))
+            bar.n = round(100 * min(1.0, max(0.0, fraction)))
             bar.set_postfix_str(message, refresh=False)
             bar.refresh()
 
@@ -109,6 +109,9 @@ def _compose(args: argparse.Namespace) -> int:
         request = ComposeRequest(args.duration, read_segments(args.segments), **options)
     else:
         request = ComposeRequest.constant(args.duration, args.valence, args.arousal, **options)
+    from vemidi.weights import load_music_model
+
+    load_music_model(request.model)  # fail on a bad model name before the progress bar starts
     with progress_bar("composing") as progress:
         piece = compose(request, progress)
     piece.write_midi(args.output)
@@ -149,6 +152,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--soundfont", default=None, help=".sf2/.sf3 file (default: first found)")
     p.add_argument("--json", default=None, help="write a JSON summary here")
     p.set_defaults(handler=_compose)
+
+    from vemidi import cli_train
+
+    cli_train.register(commands)
     return parser
 
 

@@ -117,11 +117,11 @@ def render(
         for channel, inst in zip(channels, midi.instruments, strict=True):
             bank, program = (128, 0) if inst.is_drum else (0, inst.program)
             synth.program_select(channel, sfid, bank, program)
-        total = int(round(duration_s * sample_rate_hz))
+        total = round(duration_s * sample_rate_hz)
         chunks: list[np.ndarray] = []
         done = 0
         for time_s, kind, channel, pitch, velocity in _events(midi, channels):
-            target = min(total, int(round(time_s * sample_rate_hz)))
+            target = min(total, round(time_s * sample_rate_hz))
             while done < target:
                 n = min(_BLOCK * 64, target - done)
                 chunks.append(np.asarray(synth.get_samples(n), dtype=np.int16))
@@ -151,8 +151,8 @@ def normalise(audio: np.ndarray, peak_db: float = -1.0) -> np.ndarray:
 
 
 def fade_out(audio: np.ndarray, fade_s: float, sample_rate_hz: int = SAMPLE_RATE_HZ) -> np.ndarray:
-    """Linear fade over the last ``fade_s`` seconds (EMSYNC: 3 s; skipped if the clip is shorter)."""
-    n = int(round(fade_s * sample_rate_hz))
+    """Linear fade over the last ``fade_s`` seconds (EMSYNC: 3 s; skipped for shorter clips)."""
+    n = round(fade_s * sample_rate_hz)
     if n <= 0 or n >= len(audio):
         return audio
     audio = audio.copy()

@@ -31,4 +31,3 @@ class EmotionSegment:
             value = getattr(self, name)
             if not (isinstance(value, float) and math.isnan(value)):
                 check_range(name, value, -1.0, 1.0)
-

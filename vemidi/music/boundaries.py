@@ -28,7 +28,9 @@ def offset_input(seconds_to_boundary: float, horizon_s: float) -> float:
     return horizon_s - min(horizon_s, max(0.0, seconds_to_boundary))
 
 
-def offsets_for_times(times_s: list[float], boundaries_s: list[float], horizon_s: float) -> list[float]:
+def offsets_for_times(
+    times_s: list[float], boundaries_s: list[float], horizon_s: float
+) -> list[float]:
     """Offset inputs for tokens at ``times_s`` given sorted boundary times (training data).
 
     A token's next boundary is the first one strictly after it, or at its time when the token is

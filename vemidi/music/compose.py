@@ -51,7 +51,7 @@ class ComposeRequest:
             raise InvalidInputError(
                 f"the first segment must start at 0 s, got {self.segments[0].start_s:g} s."
             )
-        for before, after in zip(self.segments, self.segments[1:]):
+        for before, after in zip(self.segments, self.segments[1:], strict=False):
             if after.start_s < before.end_s - 1e-6 or after.start_s <= before.start_s:
                 raise InvalidInputError(
                     f"segments must be in time order without overlap; {after.start_s:g} s "
@@ -66,7 +66,9 @@ class ComposeRequest:
                 )
 
     @classmethod
-    def constant(cls, duration_s: float, valence: float, arousal: float, **kwargs) -> ComposeRequest:
+    def constant(
+        cls, duration_s: float, valence: float, arousal: float, **kwargs
+    ) -> ComposeRequest:
         """A request with one mood for the whole duration."""
         check_range("valence", valence, -1.0, 1.0)
         check_range("arousal", arousal, -1.0, 1.0)
@@ -148,6 +150,6 @@ def compose(request: ComposeRequest, progress: Progress | None = None) -> Compos
         progress=progress,
     )
     # Dynamics follow arousal: +-16 velocity steps around EMSYNC's 80.
-    velocity = int(round(DEFAULT_VELOCITY + 16 * request.mean_arousal()))
+    velocity = round(DEFAULT_VELOCITY + 16 * request.mean_arousal())
     midi = to_pretty_midi(result.decoded, base_velocity=velocity)
     return Composition(request, loaded.name, result, midi)

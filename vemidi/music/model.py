@@ -243,7 +243,7 @@ class MusicTransformer(nn.Module):
             cond = cache.cond
         if cond is None:
             raise ValueError("the cache holds no conditions")
-        batch, length = tokens.shape
+        batch, _length = tokens.shape
         x = self.tok_emb(tokens) * math.sqrt(self.cfg.d_model)
         prefix = cond.shape[1] if start == 0 else 0
         if prefix:

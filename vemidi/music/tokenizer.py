@@ -119,7 +119,7 @@ def token_name(token: int) -> str:
 
 def to_ticks(time_s: float) -> int:
     """Nearest tick of an absolute time in seconds."""
-    return int(round(time_s / TICK_S))
+    return round(time_s / TICK_S)
 
 
 def shift_tokens(n_ticks: int) -> list[int]:
@@ -175,7 +175,9 @@ def encode(
         events.append((max(0, to_ticks(t)), 1, 0, 0, CHORD))
     for n in normalise_notes(notes):
         prio = _INSTRUMENT_PRIORITY[n.instrument]
-        events.append((to_ticks(n.start_s), 2, prio, n.pitch, note_token(ON, n.instrument, n.pitch)))
+        events.append(
+            (to_ticks(n.start_s), 2, prio, n.pitch, note_token(ON, n.instrument, n.pitch))
+        )
         events.append((to_ticks(n.end_s), 3, prio, n.pitch, note_token(OFF, n.instrument, n.pitch)))
     events.sort()
     tokens: list[int] = []

@@ -1,0 +1,78 @@
+"""The command line as a user runs it: files written, exit code 2 and one line for bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import wave
+
+import numpy as np
+import pretty_midi
+import pytest
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "vemidi", *args], capture_output=True, text=True, timeout=300
+    )
+
+
+def test_compose_writes_midi_wav_and_json(tmp_path):
+    mid, wav, js = tmp_path / "a.mid", tmp_path / "a.wav", tmp_path / "a.json"
+    out = run(
+        "compose", "--model", "debug", "--valence", "0.5", "--arousal", "0.2",
+        "--duration", "8", "--cuts", "2,3,7", "-o", str(mid), "--wav", str(wav), "--json", str(js),
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "model debug" in out.stdout
+    assert abs(pretty_midi.PrettyMIDI(str(mid)).get_end_time() - 8.0) <= 0.01
+    with wave.open(str(wav)) as w:
+        assert w.getframerate() == 44100 and w.getnchannels() == 2
+        assert abs(w.getnframes() / 44100 - 8.0) <= 0.01
+        audio = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
+    assert np.sqrt(np.mean(audio.astype(float) ** 2)) > 100  # audible, not silence
+    summary = json.loads(js.read_text())
+    assert summary["model"] == "debug"
+    assert summary["duration_s"] == 8.0
+    assert summary["cuts_targeted_s"] == [2.0, 7.0]  # 3 s is thinned (gap < 4 s)
+    assert sorted(summary["cuts_hit_s"] + summary["cuts_missed_s"]) == [2.0, 7.0]
+
+
+def test_compose_segments_file(tmp_path):
+    seg = tmp_path / "seg.json"
+    seg.write_text(json.dumps([
+        {"start_s": 0, "end_s": 3, "valence": -0.5, "arousal": 0.1},
+        {"start_s": 3, "end_s": 6, "valence": 0.5, "arousal": None},
+    ]))  # fmt: skip
+    out = run("compose", "--model", "debug", "--duration", "6", "--segments", str(seg),
+              "-o", str(tmp_path / "s.mid"))  # fmt: skip
+    assert out.returncode == 0, out.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--valence", "2", "--duration", "5"],
+        ["--arousal", "-1.5", "--duration", "5"],
+        ["--duration", "0"],
+        ["--duration", "2000"],
+        ["--duration", "10", "--cuts", "6,3"],
+        ["--duration", "10", "--cuts", "11"],
+        ["--duration", "10", "--cuts", "abc"],
+        ["--duration", "5", "--model", "nonexistent"],
+        ["--duration", "5", "--segments", "/no/such/file.json"],
+    ],
+)
+def test_bad_input_exits_2_with_one_line(args, tmp_path):
+    out = run("compose", *args, "-o", str(tmp_path / "x.mid"))
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("vemidi: error: ")
+    assert "Traceback" not in out.stderr
+    assert not (tmp_path / "x.mid").exists()
+
+
+def test_unwritable_output_exits_2(tmp_path):
+    out = run("compose", "--model", "debug", "--duration", "2", "-o", "/no/such/dir/x.mid")
+    assert out.returncode == 2 and "Traceback" not in out.stderr

@@ -1,0 +1,101 @@
+"""``vemidi train``: parse the music21 corpus, train the embedded model, export it.
+
+Training needs the ``train`` extra (music21). The run directory holds the resumable state, so
+running the same command again continues an interrupted run; ``--export`` writes the bf16
+checkpoint that ``vemidi compose`` loads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from pathlib import Path
+
+from vemidi.errors import InvalidInputError
+
+
+def _train(args: argparse.Namespace) -> int:
+    try:
+        import music21  # noqa: F401
+    except ImportError as e:
+        raise InvalidInputError(
+            "training needs music21: pip install -e '.[train]' (or make setup-test)."
+        ) from e
+    from tqdm import tqdm
+
+    from vemidi.cli import progress_bar
+    from vemidi.music.corpus import COLLECTIONS, corpus_files, parse_corpus
+    from vemidi.music.model import ModelConfig, debug_config
+    from vemidi.music.train import TrainConfig, export, train
+
+    collections = tuple(args.collections.split(",")) if args.collections else COLLECTIONS
+    unknown = sorted(set(collections) - set(COLLECTIONS))
+    if unknown:
+        raise InvalidInputError(
+            f"unknown collection(s) {', '.join(unknown)}; choose from {', '.join(COLLECTIONS)}."
+        )
+    run_dir = Path(args.run_dir)
+    files = corpus_files(collections)
+    if args.max_files:
+        files = files[: args.max_files]
+    with progress_bar("parsing corpus") as progress:
+        works = parse_corpus(files, Path(args.cache_dir), args.workers, progress)
+    if not works:
+        raise InvalidInputError("no works could be parsed from the chosen collections.")
+    print(f"{len(works)} works from {len(files)} files", file=sys.stderr)
+    base = debug_config() if args.tiny else TrainConfig().model
+    model_cfg = dataclasses.replace(base, n_keys=24, condition_every_position=True)
+    if args.context:
+        model_cfg = dataclasses.replace(model_cfg, context=args.context)
+    config = TrainConfig(
+        model=ModelConfig(**model_cfg.to_dict()),
+        batch_size=args.batch_size,
+        max_steps=args.steps,
+        max_minutes=args.minutes,
+        variants=args.variants,
+        threads=args.threads,
+        checkpoint_every_s=args.checkpoint_every,
+    )
+    bar = tqdm(total=config.max_steps, desc="training", file=sys.stderr, unit="step")
+
+    def report(step: int, row: dict) -> None:
+        bar.n = step
+        held = row.get("heldout_loss")
+        held = f" held-out {held:.3f}" if held is not None else ""
+        bar.set_postfix_str(f"loss {row['loss']:.3f} {row['tokens_per_s']:.0f} tok/s{held}")
+        bar.refresh()
+
+    try:
+        metrics = train(works, config, run_dir, report)
+    finally:
+        bar.close()
+    print(
+        f"step {metrics['step']}: held-out loss {metrics['loss']:.3f} "
+        f"(perplexity {metrics['perplexity']:.2f}, accuracy {metrics['accuracy']:.3f}), "
+        f"{metrics['parameters'] / 1e6:.2f} M parameters, {metrics['elapsed_s'] / 60:.1f} min"
+    )
+    if args.export:
+        path = export(run_dir, Path(args.export), {"collections": list(collections)})
+        print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+    return 0
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add the ``train`` subcommand."""
+    p = commands.add_parser("train", help="train the embedded music model on the music21 corpus")
+    p.add_argument("--run-dir", default="runs/vemidi-small", help="state, log and data cache")
+    p.add_argument("--cache-dir", default="data/corpus-cache", help="parsed-corpus cache")
+    p.add_argument("--collections", default=None, help="comma-separated music21 collections")
+    p.add_argument("--max-files", type=int, default=0, help="use only the first N files")
+    p.add_argument("--workers", type=int, default=2, help="parser processes (default 2)")
+    p.add_argument("--steps", type=int, default=20000, help="maximum optimiser steps")
+    p.add_argument("--minutes", type=float, default=100.0, help="training time budget")
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--variants", type=int, default=4, help="augmented copies per work")
+    p.add_argument("--threads", type=int, default=2, help="torch threads")
+    p.add_argument("--context", type=int, default=0, help="override the context length")
+    p.add_argument("--checkpoint-every", type=float, default=300.0, help="seconds")
+    p.add_argument("--tiny", action="store_true", help="the debug-sized model (for tests)")
+    p.add_argument("--export", default=None, help="write the bf16 checkpoint here when done")
+    p.set_defaults(handler=_train)

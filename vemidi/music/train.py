@@ -1,0 +1,304 @@
+"""Training the embedded music model on CPU: bf16 autocast, resumable checkpoints, CSV log.
+
+``train(config, run_dir)`` builds (or re-uses) the augmented dataset, then runs Adam with a short
+warm-up and cosine decay until the step or time budget is spent. A checkpoint with the model,
+the optimiser and every random state is written every ``checkpoint_every_s`` seconds, so an
+interrupted run resumes exactly where it stopped. ``export`` writes the committed bf16 model.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import logging
+import math
+import pickle
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from vemidi.music import tokenizer as tk
+from vemidi.music.corpus import Example, Work, augment, split_by_work
+from vemidi.music.dataset import Batch, LabelScale, WindowSampler
+from vemidi.music.model import ModelConfig, MusicTransformer, build_model, parameter_count
+
+log = logging.getLogger(__name__)
+Progress = Callable[[int, dict], None]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Hyper-parameters of a training run (defaults: the committed model).
+
+    EMSYNC trains with Adam at 2e-4, batch 64, CHORD loss x10, 20% condition and boundary
+    dropout; we keep the loss weight and dropouts and use a higher rate with warm-up and decay
+    for a short CPU run.
+    """
+
+    model: ModelConfig = field(
+        default_factory=lambda: ModelConfig(n_keys=24, condition_every_position=True)
+    )
+    batch_size: int = 8
+    lr: float = 6e-4
+    warmup_steps: int = 200
+    max_steps: int = 20000
+    max_minutes: float = 100.0
+    chord_loss_weight: float = 10.0
+    cond_dropout: float = 0.2
+    no_boundary_prob: float = 0.2
+    start_prob: float = 0.5
+    variants: int = 4
+    held_out: float = 0.05
+    seed: int = 0
+    threads: int = 2
+    checkpoint_every_s: float = 300.0
+    eval_batches: int = 8
+
+    def __post_init__(self) -> None:
+        if self.batch_size < 1 or self.max_steps < 1 or self.variants < 1:
+            raise ValueError("batch_size, max_steps and variants must be >= 1")
+        if not 0 < self.lr < 1:
+            raise ValueError(f"lr must be in (0, 1), got {self.lr}")
+
+
+def build_examples(works: list[Work], variants: int, seed: int) -> list[Example]:
+    """``variants`` augmented examples per work, deterministic for a seed."""
+    rng = np.random.default_rng(seed)
+    examples = []
+    for work in works:
+        for _ in range(variants):
+            example = augment(work, rng)
+            if example is not None:
+                examples.append(example)
+    return examples
+
+
+def prepare_data(
+    works: list[Work], config: TrainConfig, cache: Path | None = None
+) -> tuple[list[Example], list[Example], LabelScale]:
+    """Train and held-out examples plus the label scale, cached in ``cache`` when given."""
+    if cache is not None and cache.is_file():
+        with cache.open("rb") as f:
+            return pickle.load(f)
+    train_works, test_works = split_by_work(works, config.held_out, config.seed)
+    train = build_examples(train_works, config.variants, config.seed)
+    test = build_examples(test_works, 1, config.seed + 1)
+    scale = LabelScale.fit(train)
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        with cache.open("wb") as f:
+            pickle.dump((train, test, scale), f)
+    return train, test, scale
+
+
+def _to_torch(batch: Batch) -> dict[str, torch.Tensor]:
+    return {
+        "inputs": torch.from_numpy(batch.inputs),
+        "targets": torch.from_numpy(batch.targets),
+        "offsets": torch.from_numpy(batch.offsets),
+        "valence": torch.from_numpy(batch.valence),
+        "arousal": torch.from_numpy(batch.arousal),
+        "key": torch.from_numpy(batch.key),
+    }
+
+
+def batch_loss(
+    model: MusicTransformer, batch: Batch, chord_weight: float
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Weighted cross-entropy (CHORD targets x ``chord_weight``), plus per-token loss and hits."""
+    t = _to_torch(batch)
+    cond = model.condition_vectors(t["valence"], t["arousal"], t["key"])
+    logits = model(t["inputs"], t["offsets"], cond=cond).float()
+    targets = t["targets"]
+    per_token = F.cross_entropy(logits.transpose(1, 2), targets, reduction="none")
+    mask = (targets != tk.PAD).float()
+    weights = mask * torch.where(targets == tk.CHORD, chord_weight, 1.0)
+    loss = (per_token * weights).sum() / weights.sum().clamp(min=1.0)
+    correct = (logits.argmax(-1) == targets).float() * mask
+    return loss, (per_token * mask).sum() / mask.sum().clamp(min=1.0), correct.sum() / mask.sum()
+
+
+@torch.no_grad()
+def evaluate_batches(model: MusicTransformer, batches: list[Batch]) -> dict[str, float]:
+    """Held-out cross-entropy (nats/token), perplexity and next-token accuracy."""
+    was_training = model.training
+    model.eval()
+    total_loss = total_acc = total_n = 0.0
+    for batch in batches:
+        _, loss, acc = batch_loss(model, batch, 1.0)
+        n = float((batch.targets != tk.PAD).sum())
+        total_loss += float(loss) * n
+        total_acc += float(acc) * n
+        total_n += n
+    model.train(was_training)
+    ce = total_loss / max(total_n, 1.0)
+    return {"loss": ce, "perplexity": math.exp(ce), "accuracy": total_acc / max(total_n, 1.0)}
+
+
+def _lr_at(step: int, config: TrainConfig) -> float:
+    if step < config.warmup_steps:
+        return config.lr * (step + 1) / config.warmup_steps
+    progress = min(
+        1.0, (step - config.warmup_steps) / max(1, config.max_steps - config.warmup_steps)
+    )
+    return config.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+def _save_state(path: Path, model, optimizer, step: int, rng, elapsed_s: float, config) -> None:
+    tmp = path.with_suffix(".tmp")
+    torch.save(
+        {
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "step": step,
+            "numpy_rng": rng.bit_generator.state,
+            "torch_rng": torch.random.get_rng_state(),
+            "elapsed_s": elapsed_s,
+            "config": dataclasses.asdict(config),
+        },
+        tmp,
+    )
+    tmp.replace(path)
+
+
+def train(
+    works: list[Work],
+    config: TrainConfig,
+    run_dir: Path,
+    progress: Progress | None = None,
+) -> dict:
+    """Train (or resume) a model in ``run_dir``; returns the final held-out metrics.
+
+    Files in ``run_dir``: ``state.pt`` (resumable), ``log.csv`` (one row per log interval),
+    ``data.pkl`` (the augmented dataset and label scale).
+    """
+    torch.set_num_threads(config.threads)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    train_ex, test_ex, scale = prepare_data(works, config, run_dir / "data.pkl")
+    length = config.model.context - config.model.prefix_len
+    use_key = config.model.n_keys > 0
+    sampler = WindowSampler(
+        train_ex,
+        scale,
+        length,
+        config.model.max_offset_s,
+        config.start_prob,
+        config.cond_dropout,
+        config.no_boundary_prob,
+        use_key,
+    )
+    test_sampler = WindowSampler(test_ex, scale, length, config.model.max_offset_s, use_key=use_key)
+    eval_batches = test_sampler.fixed_batches(config.batch_size, config.eval_batches)
+    model = build_model(config.model, seed=config.seed).train()
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, betas=(0.9, 0.98))
+    rng = np.random.default_rng(config.seed)
+    step, elapsed_s = 0, 0.0
+    state_path = run_dir / "state.pt"
+    if state_path.is_file():
+        state = torch.load(state_path, weights_only=False)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        step, elapsed_s = state["step"], state["elapsed_s"]
+        rng.bit_generator.state = state["numpy_rng"]
+        torch.random.set_rng_state(state["torch_rng"])
+        log.info("resumed at step %d (%.0f s)", step, elapsed_s)
+    log_path = run_dir / "log.csv"
+    new_log = not log_path.is_file()
+    log_file = log_path.open("a", newline="")
+    writer = csv.writer(log_file)
+    if new_log:
+        writer.writerow(
+            [
+                "step",
+                "tokens",
+                "elapsed_s",
+                "lr",
+                "train_loss",
+                "tokens_per_s",
+                "heldout_loss",
+                "heldout_accuracy",
+            ]
+        )
+    last_save = time.perf_counter()
+    window_start, window_tokens, losses = time.perf_counter(), 0, []
+    session_start, session_elapsed0 = time.perf_counter(), elapsed_s
+    metrics: dict = {}
+    try:
+        while step < config.max_steps and elapsed_s < config.max_minutes * 60:
+            batch = sampler.sample(config.batch_size, rng)
+            for group in optimizer.param_groups:
+                group["lr"] = _lr_at(step, config)
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                loss, _, _ = batch_loss(model, batch, config.chord_loss_weight)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            step += 1
+            window_tokens += int((batch.targets != tk.PAD).sum())
+            losses.append(loss.item())
+            elapsed_s = session_elapsed0 + time.perf_counter() - session_start
+            if step % 50 == 0 or step == config.max_steps:
+                rate = window_tokens / max(time.perf_counter() - window_start, 1e-9)
+                row = {
+                    "step": step,
+                    "loss": float(np.mean(losses)),
+                    "tokens_per_s": rate,
+                    "lr": _lr_at(step, config),
+                    "elapsed_s": elapsed_s,
+                }
+                held = {}
+                if time.perf_counter() - last_save >= config.checkpoint_every_s:
+                    held = evaluate_batches(model, eval_batches)
+                    _save_state(state_path, model, optimizer, step, rng, elapsed_s, config)
+                    last_save = time.perf_counter()
+                writer.writerow(
+                    [
+                        step,
+                        step * config.batch_size * length,
+                        round(elapsed_s, 1),
+                        f"{row['lr']:.2e}",
+                        f"{row['loss']:.4f}",
+                        round(rate),
+                        f"{held['loss']:.4f}" if held else "",
+                        f"{held['accuracy']:.4f}" if held else "",
+                    ]
+                )
+                log_file.flush()
+                if progress is not None:
+                    progress(step, {**row, **{f"heldout_{k}": v for k, v in held.items()}})
+                window_start, window_tokens, losses = time.perf_counter(), 0, []
+        metrics = evaluate_batches(model, eval_batches)
+        _save_state(state_path, model, optimizer, step, rng, elapsed_s, config)
+    finally:
+        log_file.close()
+    metrics.update(step=step, elapsed_s=elapsed_s, parameters=parameter_count(model))
+    return metrics
+
+
+def export(run_dir: Path, out_path: Path, extra_meta: dict | None = None) -> Path:
+    """Write the committed checkpoint (bf16 weights, config, label scale) from a run."""
+    from vemidi.weights import save_checkpoint
+
+    state = torch.load(run_dir / "state.pt", weights_only=False)
+    config = state["config"]
+    model_cfg = ModelConfig(**config["model"])
+    model = build_model(model_cfg)
+    model.load_state_dict(state["model"])
+    with (run_dir / "data.pkl").open("rb") as f:
+        _, _, scale = pickle.load(f)
+    meta = {
+        "label_scale": dataclasses.asdict(scale),
+        "steps": state["step"],
+        "train_minutes": round(state["elapsed_s"] / 60, 1),
+        "train_config": {k: v for k, v in config.items() if k != "model"},
+        **(extra_meta or {}),
+    }
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    save_checkpoint(out_path, model, meta)
+    return out_path
