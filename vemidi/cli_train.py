@@ -1,4 +1,8 @@
-"""``vemidi train``: parse the music21 corpus, train the embedded model, export it.
+"""``vemidi train`` and ``vemidi evaluate``: the embedded music model's life cycle.
+
+``train`` parses the music21 corpus, trains and exports the model; ``evaluate`` measures a model
+(held-out accuracy, emotion control, cut alignment, musical statistics, speed) and writes the
+four quadrant examples.
 
 Training needs the ``train`` extra (music21). The run directory holds the resumable state, so
 running the same command again continues an interrupted run; ``--export`` writes the bf16
@@ -26,8 +30,8 @@ def _train(args: argparse.Namespace) -> int:
 
     from vemidi.cli import progress_bar
     from vemidi.music.corpus import COLLECTIONS, corpus_files, parse_corpus
-    from vemidi.music.model import ModelConfig, debug_config
-    from vemidi.music.train import TrainConfig, export, train
+    from vemidi.music.model import debug_config
+    from vemidi.music.train import EMBEDDED_MODEL, TrainConfig, export, train
 
     collections = tuple(args.collections.split(",")) if args.collections else COLLECTIONS
     unknown = sorted(set(collections) - set(COLLECTIONS))
@@ -44,18 +48,19 @@ def _train(args: argparse.Namespace) -> int:
     if not works:
         raise InvalidInputError("no works could be parsed from the chosen collections.")
     print(f"{len(works)} works from {len(files)} files", file=sys.stderr)
-    base = debug_config() if args.tiny else TrainConfig().model
+    base = debug_config() if args.tiny else EMBEDDED_MODEL
     model_cfg = dataclasses.replace(base, n_keys=24, condition_every_position=True)
     if args.context:
         model_cfg = dataclasses.replace(model_cfg, context=args.context)
     config = TrainConfig(
-        model=ModelConfig(**model_cfg.to_dict()),
+        model=model_cfg,
         batch_size=args.batch_size,
         max_steps=args.steps,
         max_minutes=args.minutes,
         variants=args.variants,
         threads=args.threads,
         checkpoint_every_s=args.checkpoint_every,
+        precision=args.precision,
     )
     bar = tqdm(total=config.max_steps, desc="training", file=sys.stderr, unit="step")
 
@@ -81,17 +86,50 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _evaluate(args: argparse.Namespace) -> int:
+    from vemidi.cli import progress_bar
+    from vemidi.music.evaluate import EvalConfig
+    from vemidi.music.report import run_evaluation, save, summary_lines
+    from vemidi.weights import load_music_model
+
+    loaded = load_music_model(args.model)  # a bad name fails before any work
+    config = EvalConfig(
+        seeds=2 if args.quick else args.seeds,
+        cut_pieces=3 if args.quick else args.cut_pieces,
+        emotion_duration_s=15.0 if args.quick else 30.0,
+        cut_duration_s=30.0 if args.quick else 60.0,
+        key_prior=args.key_prior,
+    )
+    data = Path(args.data) if args.data else None
+    if data is not None and not data.is_file():
+        raise InvalidInputError(f"training data cache {data} does not exist (see vemidi train).")
+    with progress_bar("evaluating") as progress:
+        report = run_evaluation(
+            loaded.name,
+            config,
+            data,
+            Path(args.examples) if args.examples else None,
+            Path(args.audio) if args.audio else None,
+            progress,
+        )
+    if args.json:
+        save(report, Path(args.json))
+    print("\n".join(summary_lines(report)))
+    return 0
+
+
 def register(commands: argparse._SubParsersAction) -> None:
-    """Add the ``train`` subcommand."""
+    """Add the ``train`` and ``evaluate`` subcommands."""
     p = commands.add_parser("train", help="train the embedded music model on the music21 corpus")
     p.add_argument("--run-dir", default="runs/vemidi-small", help="state, log and data cache")
     p.add_argument("--cache-dir", default="data/corpus-cache", help="parsed-corpus cache")
     p.add_argument("--collections", default=None, help="comma-separated music21 collections")
     p.add_argument("--max-files", type=int, default=0, help="use only the first N files")
     p.add_argument("--workers", type=int, default=2, help="parser processes (default 2)")
-    p.add_argument("--steps", type=int, default=20000, help="maximum optimiser steps")
-    p.add_argument("--minutes", type=float, default=100.0, help="training time budget")
-    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--steps", type=int, default=1250, help="optimiser steps (sets the schedule)")
+    p.add_argument("--minutes", type=float, default=95.0, help="training time budget")
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--precision", choices=("auto", "bf16", "fp32"), default="auto")
     p.add_argument("--variants", type=int, default=4, help="augmented copies per work")
     p.add_argument("--threads", type=int, default=2, help="torch threads")
     p.add_argument("--context", type=int, default=0, help="override the context length")
@@ -99,3 +137,15 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--tiny", action="store_true", help="the debug-sized model (for tests)")
     p.add_argument("--export", default=None, help="write the bf16 checkpoint here when done")
     p.set_defaults(handler=_train)
+
+    p = commands.add_parser("evaluate", help="measure a music model and write quadrant examples")
+    p.add_argument("--model", default=None, help="music model name or .pt path")
+    p.add_argument("--data", default=None, help="training data cache (runs/.../data.pkl)")
+    p.add_argument("--seeds", type=int, default=5, help="seeds per grid cell (default 5)")
+    p.add_argument("--cut-pieces", type=int, default=10, help="60 s pieces with random cuts")
+    p.add_argument("--key-prior", type=float, default=0.0, help="key prior weight to evaluate")
+    p.add_argument("--quick", action="store_true", help="a small run (tests, smoke checks)")
+    p.add_argument("--examples", default=None, help="write quadrant example MIDI files here")
+    p.add_argument("--audio", default=None, help="render the examples to WAV here")
+    p.add_argument("--json", default=None, help="write the full report here")
+    p.set_defaults(handler=_evaluate)

@@ -97,6 +97,8 @@ class Composition:
 
     def summary(self) -> dict:
         """JSON-ready record of the piece: model, conditions, duration, notes, cuts."""
+        from vemidi.music.keys import key_name
+
         r = self.result
         return {
             "model": self.model_name,
@@ -110,6 +112,7 @@ class Composition:
                 }
                 for s in self.request.segments
             ],
+            "keys": [key_name(k) for k in r.keys],
             "sampling": self.request.sampling.__dict__,
             "more_instruments": self.request.more_instruments,
             "n_tokens": len(r.tokens),
@@ -134,6 +137,7 @@ def compose(request: ComposeRequest, progress: Progress | None = None) -> Compos
         ModelLoadError: the requested model is unknown or unreadable.
     """
     from vemidi.music.generate import generate
+    from vemidi.music.keys import pick_tonic
     from vemidi.music.midi import DEFAULT_VELOCITY, to_pretty_midi
     from vemidi.weights import load_music_model
 
@@ -147,6 +151,7 @@ def compose(request: ComposeRequest, progress: Progress | None = None) -> Compos
         sampling=request.sampling,
         cut_config=request.cut_config,
         more_instruments=request.more_instruments,
+        tonic=pick_tonic(request.sampling.seed),
         progress=progress,
     )
     # Dynamics follow arousal: +-16 velocity steps around EMSYNC's 80.

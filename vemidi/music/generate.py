@@ -19,6 +19,7 @@ import torch
 from vemidi.config import CutConfig, SamplingConfig
 from vemidi.music import tokenizer as tk
 from vemidi.music.boundaries import BoundaryTracker
+from vemidi.music.keys import KeyPrior, key_for_valence
 from vemidi.music.logits import DecodeState, Sampler, default_rules
 from vemidi.music.model import KVCache, MusicTransformer
 from vemidi.types import EmotionSegment
@@ -38,6 +39,7 @@ class GenerationResult:
         hits_s: boundaries with a CHORD within the tolerance.
         missed_s: boundaries without one.
         elapsed_s: wall time of the generation.
+        keys: the key class requested for each segment (None: open).
     """
 
     tokens: list[int]
@@ -47,6 +49,7 @@ class GenerationResult:
     hits_s: list[float]
     missed_s: list[float]
     elapsed_s: float
+    keys: list[int | None]
 
     @property
     def tokens_per_s(self) -> float:
@@ -101,7 +104,7 @@ def generate(
     sampling: SamplingConfig | None = None,
     cut_config: CutConfig | None = None,
     more_instruments: bool = True,
-    key: int | None = None,
+    tonic: int | None = None,
     progress: Progress | None = None,
 ) -> GenerationResult:
     """Generate a piece of exactly ``duration_s`` seconds.
@@ -114,7 +117,8 @@ def generate(
         sampling: sampling settings (default: EMSYNC's).
         cut_config: boundary tolerance and horizon.
         more_instruments: EMSYNC's instrument-count control (True: 3+ instruments).
-        key: key class for a model with a key prefix (ignored otherwise; None = no key).
+        tonic: pitch class of the piece's tonic for a model with a key prefix; each segment's
+            valence then asks for the major or minor key on it (see ``keys``). None: no key.
         progress: called with (fraction of the duration done, message).
 
     Returns:
@@ -125,15 +129,23 @@ def generate(
     if not segments:
         raise ValueError("at least one emotion segment is needed")
     started = time.perf_counter()
-    rules = default_rules(sampling)
+    key_prior = KeyPrior(sampling.key_prior)
+    rules = [key_prior, *default_rules(sampling)]
     sampler = Sampler(sampling)
     state = DecodeState()
     tracker = BoundaryTracker(list(cuts_s or []), cut_config)
     end_ticks = tk.to_ticks(duration_s)
 
+    uses_key = tonic is not None and model.cfg.n_keys > 0
+    keys = [
+        key_for_valence(seg.valence, tonic, sampling.mode_threshold) if uses_key else None
+        for seg in segments
+    ]
+
     def cond_for(index: int) -> torch.Tensor:
         seg = segments[index]
-        key_tensor = torch.tensor([-1 if key is None else key])
+        key_prior.key = keys[index]
+        key_tensor = torch.tensor([-1 if keys[index] is None else keys[index]])
         return model.condition_vectors(
             torch.tensor([seg.valence]), torch.tensor([seg.arousal]), key_tensor
         )
@@ -179,4 +191,5 @@ def generate(
         hits_s=tracker.hits_s,
         missed_s=tracker.missed_s,
         elapsed_s=time.perf_counter() - started,
+        keys=keys,
     )

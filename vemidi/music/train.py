@@ -40,14 +40,12 @@ class TrainConfig:
     for a short CPU run.
     """
 
-    model: ModelConfig = field(
-        default_factory=lambda: ModelConfig(n_keys=24, condition_every_position=True)
-    )
-    batch_size: int = 8
+    model: ModelConfig = field(default_factory=lambda: EMBEDDED_MODEL)
+    batch_size: int = 16
     lr: float = 6e-4
     warmup_steps: int = 200
-    max_steps: int = 20000
-    max_minutes: float = 100.0
+    max_steps: int = 1250
+    max_minutes: float = 95.0
     chord_loss_weight: float = 10.0
     cond_dropout: float = 0.2
     no_boundary_prob: float = 0.2
@@ -58,12 +56,38 @@ class TrainConfig:
     threads: int = 2
     checkpoint_every_s: float = 300.0
     eval_batches: int = 8
+    precision: str = "auto"
 
     def __post_init__(self) -> None:
         if self.batch_size < 1 or self.max_steps < 1 or self.variants < 1:
             raise ValueError("batch_size, max_steps and variants must be >= 1")
         if not 0 < self.lr < 1:
             raise ValueError(f"lr must be in (0, 1), got {self.lr}")
+        if self.precision not in ("auto", "bf16", "fp32"):
+            raise ValueError(f"precision must be auto, bf16 or fp32, got {self.precision!r}")
+
+
+# The committed model. The issue asked for ~1024 tokens of context and bf16 autocast on AMX; the
+# CPUs we trained on (AMD EPYC, 2 cores) have no bf16 units (bf16 matmul ran at 0.3 GFLOP/s vs
+# 115 in fp32), so we train in fp32 at ~1.8 k tokens/s and use 4 layers and 512 tokens (~20 s of
+# music), without dropout (a short run over augmented data does not overfit).
+EMBEDDED_MODEL = ModelConfig(
+    n_layers=4, context=512, dropout=0.0, n_keys=24, condition_every_position=True
+)
+
+
+def cpu_has_bf16() -> bool:
+    """Whether the CPU has native bf16 matrix units (AMX or AVX512-BF16)."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "amx_bf16" in flags or "avx512_bf16" in flags
+
+
+def use_bf16(precision: str) -> bool:
+    """bf16 autocast for ``precision`` ("auto": only where the CPU has bf16 units)."""
+    return precision == "bf16" or (precision == "auto" and cpu_has_bf16())
 
 
 def build_examples(works: list[Work], variants: int, seed: int) -> list[Example]:
@@ -228,12 +252,14 @@ def train(
     window_start, window_tokens, losses = time.perf_counter(), 0, []
     session_start, session_elapsed0 = time.perf_counter(), elapsed_s
     metrics: dict = {}
+    bf16 = use_bf16(config.precision)
+    log.info("training in %s", "bf16 autocast" if bf16 else "fp32")
     try:
         while step < config.max_steps and elapsed_s < config.max_minutes * 60:
             batch = sampler.sample(config.batch_size, rng)
             for group in optimizer.param_groups:
                 group["lr"] = _lr_at(step, config)
-            with torch.autocast("cpu", dtype=torch.bfloat16):
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
                 loss, _, _ = batch_loss(model, batch, config.chord_loss_weight)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()

@@ -1,0 +1,175 @@
+"""Objective measures of a piece (numpy only): density, mode, key stability, long sonorities,
+and the per-piece statistics of the usual objective protocol (pitch-class entropy, grooving
+similarity, polyphony, pitch range, notes per second).
+
+These are independent of the model: they read notes, never tokens, so the same code measures
+generated pieces and held-out corpus pieces.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from vemidi.music.corpus import best_key, mode_strength
+from vemidi.music.tokenizer import Instrument, Note
+
+LONG_SONORITY_S = 1.0  # a "long sonority": >= 2 notes starting together and lasting >= 1 s
+ONSET_TOLERANCE_S = 0.03
+GROOVE_GRID_S = 0.125  # grooving patterns on a 1/8 s grid per 2 s bar-like window
+GROOVE_BAR_S = 2.0
+
+
+def pitched(notes: list[Note]) -> list[Note]:
+    """The notes that carry pitch (drums excluded)."""
+    return [n for n in notes if n.instrument != Instrument.DRUMS]
+
+
+def notes_per_second(notes: list[Note], duration_s: float) -> float:
+    """Note onsets per second over the piece."""
+    return len(notes) / max(duration_s, 1e-9)
+
+
+def piece_mode(notes: list[Note]) -> float:
+    """Major-minus-minor Krumhansl-Kessler key strength, duration-weighted (0 without notes)."""
+    notes = pitched(notes)
+    if not notes:
+        return 0.0
+    pitches = np.array([n.pitch for n in notes])
+    weights = np.array([n.end_s - n.start_s for n in notes])
+    return mode_strength(pitches, weights)
+
+
+def window_keys(notes: list[Note], duration_s: float, window_s: float = 8.0) -> list[int]:
+    """Best key (0-23) of each ``window_s`` window that has at least 8 pitched notes."""
+    keys = []
+    notes = pitched(notes)
+    for start in np.arange(0.0, duration_s, window_s):
+        inside = [n for n in notes if start <= n.start_s < start + window_s]
+        if len(inside) >= 8:
+            pitches = np.array([n.pitch for n in inside])
+            weights = np.array([n.end_s - n.start_s for n in inside])
+            keys.append(best_key(pitches, weights))
+    return keys
+
+
+def key_change_rate(notes: list[Note], duration_s: float) -> float:
+    """Share of consecutive 8 s windows whose best key differs (0 = one key throughout)."""
+    keys = window_keys(notes, duration_s)
+    if len(keys) < 2:
+        return 0.0
+    return float(np.mean([a != b for a, b in itertools.pairwise(keys)]))
+
+
+def long_sonority_onsets(notes: list[Note]) -> list[float]:
+    """Times where >= 2 pitched notes start within 30 ms and each lasts >= 1 s."""
+    long_notes = sorted(n.start_s for n in pitched(notes) if n.end_s - n.start_s >= LONG_SONORITY_S)
+    onsets: list[float] = []
+    i = 0
+    while i < len(long_notes):
+        j = i
+        while j + 1 < len(long_notes) and long_notes[j + 1] - long_notes[i] <= ONSET_TOLERANCE_S:
+            j += 1
+        if j > i:
+            onsets.append(long_notes[i])
+        i = j + 1
+    return onsets
+
+
+def nearest_distance(times: list[float], targets: list[float]) -> list[float]:
+    """For each target, the distance to the nearest time (inf when there are none)."""
+    if not times:
+        return [float("inf")] * len(targets)
+    arr = np.asarray(times)
+    return [float(np.min(np.abs(arr - t))) for t in targets]
+
+
+def pitch_class_entropy(notes: list[Note]) -> float:
+    """Entropy (bits) of the duration-weighted pitch-class histogram."""
+    notes = pitched(notes)
+    if not notes:
+        return 0.0
+    hist = np.bincount(
+        [n.pitch % 12 for n in notes], weights=[n.end_s - n.start_s for n in notes], minlength=12
+    )
+    p = hist / hist.sum()
+    p = p[p > 0]
+    return float(-(p * np.log2(p)).sum())
+
+
+def grooving_similarity(notes: list[Note], duration_s: float) -> float:
+    """Mean similarity of onset patterns between consecutive 2 s windows (1 = same rhythm)."""
+    steps = int(GROOVE_BAR_S / GROOVE_GRID_S)
+    n_bars = int(duration_s // GROOVE_BAR_S)
+    if n_bars < 2:
+        return 0.0
+    grid = np.zeros((n_bars, steps), dtype=bool)
+    for n in notes:
+        cell = int(n.start_s / GROOVE_GRID_S)
+        bar, step = divmod(cell, steps)
+        if bar < n_bars:
+            grid[bar, step] = True
+    sims = [1.0 - np.mean(grid[i] ^ grid[i + 1]) for i in range(n_bars - 1)]
+    return float(np.mean(sims))
+
+
+def polyphony(notes: list[Note], duration_s: float) -> float:
+    """Mean number of notes sounding over the time when at least one sounds."""
+    if not notes:
+        return 0.0
+    grid = np.zeros(int(np.ceil(duration_s / 0.05)) + 1)
+    for n in notes:
+        grid[int(n.start_s / 0.05) : max(int(n.start_s / 0.05) + 1, int(n.end_s / 0.05))] += 1
+    sounding = grid[grid > 0]
+    return float(sounding.mean()) if sounding.size else 0.0
+
+
+def pitch_range(notes: list[Note]) -> float:
+    """Highest minus lowest pitched note (semitones)."""
+    pitches = [n.pitch for n in pitched(notes)]
+    return float(max(pitches) - min(pitches)) if pitches else 0.0
+
+
+STATISTICS = {
+    "pitch_class_entropy": lambda notes, d: pitch_class_entropy(notes),
+    "grooving_similarity": grooving_similarity,
+    "polyphony": polyphony,
+    "pitch_range": lambda notes, d: pitch_range(notes),
+    "notes_per_s": notes_per_second,
+}
+
+
+def statistics(notes: list[Note], duration_s: float) -> dict[str, float]:
+    """Every statistic of :data:`STATISTICS` for one piece."""
+    return {name: float(fn(notes, duration_s)) for name, fn in STATISTICS.items()}
+
+
+def overlap_area(a: list[float], b: list[float], bins: int = 40) -> float:
+    """Overlapping area of two sample distributions (histograms on a shared range), 0..1."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    low, high = min(a.min(), b.min()), max(a.max(), b.max())
+    if high - low < 1e-12:
+        return 1.0
+    edges = np.linspace(low, high, bins + 1)
+    pa = np.histogram(a, edges)[0] / len(a)
+    pb = np.histogram(b, edges)[0] / len(b)
+    return float(np.minimum(pa, pb).sum())
+
+
+def spearman(x: list[float], y: list[float]) -> float:
+    """Spearman rank correlation (average ranks for ties); 0 when either side is constant."""
+    rx, ry = _ranks(np.asarray(x, float)), _ranks(np.asarray(y, float))
+    if rx.std() == 0 or ry.std() == 0:
+        return 0.0
+    return float(np.corrcoef(rx, ry)[0, 1])
+
+
+def _ranks(values: np.ndarray) -> np.ndarray:
+    order = np.argsort(values, kind="mergesort")
+    ranks = np.empty(len(values))
+    ranks[order] = np.arange(len(values), dtype=float)
+    for value in np.unique(values):
+        tied = values == value
+        ranks[tied] = ranks[tied].mean()
+    return ranks
