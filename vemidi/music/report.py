@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from vemidi.music import evaluate as ev
+from vemidi.music import measures
 
 QUADRANTS = {  # name: (valence, arousal)
     "happy-excited": (0.8, 0.8),
@@ -44,10 +45,11 @@ def heldout(model, data_path: Path, n_batches: int = 16) -> tuple[dict, list]:
 def write_examples(model_name: str, out_midi: Path, out_audio: Path | None) -> list[dict]:
     """One piece per valence/arousal quadrant with cuts at known times (MIDI, optional WAV)."""
     from vemidi.music.compose import ComposeRequest, compose
+    from vemidi.music.pianoroll import save_grid
     from vemidi.synth import fade_out, normalise, render, write_wav
 
     out_midi.mkdir(parents=True, exist_ok=True)
-    rows = []
+    rows, rolls = [], []
     for name, (valence, arousal) in QUADRANTS.items():
         request = ComposeRequest.constant(
             EXAMPLE_DURATION_S, valence, arousal, cuts_s=EXAMPLE_CUTS_S, model=model_name
@@ -60,7 +62,8 @@ def write_examples(model_name: str, out_midi: Path, out_audio: Path | None) -> l
             audio = render(piece.midi, EXAMPLE_DURATION_S)
             write_wav(out_audio / f"{name}.wav", fade_out(normalise(audio), 3.0))
         notes = piece.result.decoded.notes
-        from vemidi.music import measures
+        title = f"{name} (valence {valence:+.1f}, arousal {arousal:+.1f}, {summary['keys'][0]})"
+        rolls.append((title, notes, EXAMPLE_DURATION_S, list(EXAMPLE_CUTS_S)))
 
         rows.append(
             {
@@ -73,6 +76,7 @@ def write_examples(model_name: str, out_midi: Path, out_audio: Path | None) -> l
                 "cuts_hit_s": summary["cuts_hit_s"],
             }
         )
+    save_grid(rolls, out_midi / "quadrants.png")
     return rows
 
 

@@ -1,0 +1,73 @@
+"""Synthetic test videos written with PyAV (H.264 + AAC): colour cards, cuts, fades, tones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+FPS = 25
+
+
+def write_video(
+    path: Path,
+    frames: list[np.ndarray],
+    fps: int = FPS,
+    audio: np.ndarray | None = None,
+    audio_rate_hz: int = 44100,
+    rotation_deg: int = 0,
+) -> Path:
+    """Encode RGB frames (and optional mono float audio) into ``path``; returns the path."""
+    import av
+
+    height, width = frames[0].shape[:2]
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        if rotation_deg:
+            stream.set_display_rotation(rotation_deg)
+        astream = None
+        if audio is not None:
+            astream = container.add_stream("aac", rate=audio_rate_hz)
+            astream.layout = "mono"
+        for rgb in frames:
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+        if astream is not None:
+            pcm = (np.clip(audio, -1, 1) * 32767).astype(np.int16)
+            for start in range(0, len(pcm), 1024):
+                chunk = pcm[start : start + 1024].reshape(1, -1)
+                frame = av.AudioFrame.from_ndarray(chunk, format="s16", layout="mono")
+                frame.sample_rate = audio_rate_hz
+                container.mux(astream.encode(frame))
+            container.mux(astream.encode(None))
+    return path
+
+
+def cards(colours: list[tuple[int, int, int]], seconds_each: float, size=(160, 96)) -> list:
+    """Solid colour cards, each held for ``seconds_each``: hard cuts between them."""
+    width, height = size
+    frames = []
+    for colour in colours:
+        card = np.zeros((height, width, 3), np.uint8)
+        card[:] = colour
+        card[10:30, 10:50] = 255 - np.array(colour, np.uint8)  # some structure
+        frames += [card] * round(seconds_each * FPS)
+    return frames
+
+
+def fade(seconds: float, size=(160, 96)) -> list:
+    """A coloured, textured card fading slowly to black (no cut)."""
+    width, height = size
+    n = round(seconds * FPS)
+    card = np.zeros((height, width, 3), np.float64)
+    card[:] = (220, 120, 40)
+    card[20:60, 30:120] = (40, 90, 200)
+    return [(card * (1 - i / (n - 1))).astype(np.uint8) for i in range(n)]
+
+
+def tone(seconds: float, freq_hz: float = 440.0, rate_hz: int = 44100) -> np.ndarray:
+    """A sine tone at half scale."""
+    t = np.arange(round(seconds * rate_hz)) / rate_hz
+    return 0.5 * np.sin(2 * np.pi * freq_hz * t).astype(np.float32)

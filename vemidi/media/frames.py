@@ -1,0 +1,90 @@
+"""Frames at a fixed analysis rate, downscaled, and the audio track as mono 16 kHz."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from vemidi.errors import MediaError
+from vemidi.media.probe import open_container
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One sampled frame: its time and RGB pixels ``(height, width, 3)`` uint8."""
+
+    time_s: float
+    rgb: np.ndarray
+
+
+def sample_frames(path: str | Path, rate_hz: float = 2.0, max_side_px: int = 640) -> list[Frame]:
+    """Decode frames at about ``rate_hz``, each downscaled so its longer side is <= max_side_px.
+
+    Frames are taken at the first decoded frame at or after every multiple of ``1 / rate_hz``
+    seconds; rotation metadata is applied so faces and text stand upright.
+
+    Raises:
+        MediaError: the file cannot be decoded.
+    """
+    import av
+
+    if rate_hz <= 0:
+        raise ValueError(f"rate_hz must be > 0, got {rate_hz}")
+    path = Path(path)
+    frames: list[Frame] = []
+    next_s = 0.0
+    with open_container(path) as container:
+        if not container.streams.video:
+            raise MediaError(f"{path.name} has no video stream.")
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        try:
+            for frame in container.decode(stream):
+                t = float(frame.time or 0.0)
+                if t + 1e-6 < next_s:
+                    continue
+                width, height = frame.width, frame.height
+                scale = min(1.0, max_side_px / max(width, height))
+                out_w, out_h = (
+                    max(2, int(width * scale) // 2 * 2),
+                    max(2, int(height * scale) // 2 * 2),
+                )
+                rgb = frame.to_ndarray(format="rgb24", width=out_w, height=out_h)
+                rotation = round(-(getattr(frame, "rotation", 0) or 0)) % 360
+                if rotation:
+                    rgb = np.ascontiguousarray(np.rot90(rgb, k=-rotation // 90))
+                frames.append(Frame(t, rgb))
+                while next_s <= t + 1e-6:
+                    next_s += 1.0 / rate_hz
+        except av.FFmpegError as e:
+            if not frames:
+                raise MediaError(f"{path.name} cannot be decoded ({e}).") from e
+    if not frames:
+        raise MediaError(f"{path.name} has no decodable video frames.")
+    return frames
+
+
+def decode_audio(path: str | Path, sample_rate_hz: int = 16000) -> np.ndarray:
+    """The first audio track as mono float32 in [-1, 1]; empty when there is no audio."""
+    import av
+
+    path = Path(path)
+    chunks: list[np.ndarray] = []
+    with open_container(path) as container:
+        if not container.streams.audio:
+            return np.zeros(0, dtype=np.float32)
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate_hz)
+        try:
+            for frame in container.decode(container.streams.audio[0]):
+                for out in resampler.resample(frame):
+                    chunks.append(out.to_ndarray().reshape(-1))
+            for out in resampler.resample(None):
+                chunks.append(out.to_ndarray().reshape(-1))
+        except av.FFmpegError as e:
+            if not chunks:
+                raise MediaError(f"the audio of {path.name} cannot be decoded ({e}).") from e
+    if not chunks:
+        return np.zeros(0, dtype=np.float32)
+    return np.clip(np.concatenate(chunks).astype(np.float32), -1.0, 1.0)
