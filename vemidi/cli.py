@@ -153,8 +153,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", default=None, help="write a JSON summary here")
     p.set_defaults(handler=_compose)
 
-    from vemidi import cli_train
+    from vemidi import cli_analyze, cli_train
 
+    cli_analyze.register(commands)
     cli_train.register(commands)
     return parser
 

@@ -40,6 +40,7 @@ class FaceAnalyzer:
 
     def __init__(self, max_faces: int = 3) -> None:
         self.max_faces = max_faces
+        self._cache: dict[float, list[dict]] = {}  # frame time -> faces (per-scene reuse)
 
     def faces_in(self, rgb: np.ndarray) -> list[dict]:
         """Faces in one frame: box (x0, y0, x1, y1 px), detection probability, 7 FER probs."""
@@ -79,7 +80,9 @@ class FaceAnalyzer:
         frames_with_faces = 0
         key_frame: dict | None = None
         for time_s, rgb in frames:
-            faces = self.faces_in(rgb)
+            if time_s not in self._cache:
+                self._cache[time_s] = self.faces_in(rgb)
+            faces = [dict(face) for face in self._cache[time_s]]
             if not faces:
                 continue
             frames_with_faces += 1

@@ -41,8 +41,12 @@ def analyze_onscreen_text(
             key = re.sub(r"\W+", " ", text).strip().lower()
             if score >= MIN_SCORE and len(re.findall(r"[A-Za-z]", text)) >= 2 and key not in seen:
                 seen[key] = {"text": text, "time_s": round(time_s, 2), "score": round(score, 3)}
-    if not seen:
+    return lines_result(list(seen.values()), text_emotion)
+
+
+def lines_result(lines: list[dict], text_emotion: TextEmotion) -> ModalityResult:
+    """Ekman probabilities of OCR lines ``{text, time_s, score}``."""
+    if not lines:
         return absent("no on-screen text")
-    lines = list(seen.values())
     result = text_emotion.analyze(". ".join(line["text"] for line in lines))
     return ModalityResult(result.probs, result.confidence, {**result.evidence, "lines": lines})

@@ -39,7 +39,12 @@ def transcribe(audio: np.ndarray) -> list[dict]:
 
 def analyze_speech(audio: np.ndarray, text_emotion: TextEmotion) -> ModalityResult:
     """Ekman probabilities of what is said in the audio (confidence 0 without speech)."""
-    segments = [s for s in transcribe(audio) if s["no_speech"] < 0.6]
+    return speech_result(transcribe(audio), text_emotion)
+
+
+def speech_result(transcript: list[dict], text_emotion: TextEmotion) -> ModalityResult:
+    """Ekman probabilities of transcript segments (see :func:`transcribe`)."""
+    segments = [s for s in transcript if s["no_speech"] < 0.6]
     if not segments:
         return absent("no speech")
     text = " ".join(s["text"] for s in segments)

@@ -1,0 +1,207 @@
+"""Analyse a video: cuts, every modality, late fusion, valence/arousal, per scene and overall.
+
+Each modality runs once over the whole video; per-scene results re-use those passes (faces per
+frame are cached, transcript segments and OCR lines carry times, audio and colour features are
+cheap to recompute on a slice). A scene shorter than ``min_segment_s`` is analysed over a window
+of that length centred on it, so it borrows evidence from its neighbours.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from vemidi.config import check_range
+from vemidi.emotion.affect import to_valence_arousal
+from vemidi.emotion.fusion import DEFAULT_WEIGHTS, MODALITIES, ModalityResult, fuse
+
+Progress = Callable[[float, str], None]
+AUDIO_RATE_HZ = 16000
+
+
+@dataclass(frozen=True)
+class AnalysisConfig:
+    """Settings of the analysis (defaults: the embedded profile on a CPU)."""
+
+    frame_rate_hz: float = 2.0
+    max_side_px: int = 640
+    max_duration_s: float = 600.0
+    min_cut_gap_s: float = 4.0
+    cut_threshold: float = 3.0
+    min_segment_s: float = 2.0
+    ocr_frames: int = 8
+    weights: tuple[tuple[str, float], ...] = tuple(DEFAULT_WEIGHTS.items())
+
+    def __post_init__(self) -> None:
+        check_range("frame_rate_hz", self.frame_rate_hz, 0.1, 30.0)
+        check_range("max_side_px", self.max_side_px, 64, 4096)
+        check_range("max_duration_s", self.max_duration_s, 1.0, 7200.0)
+        check_range("min_cut_gap_s", self.min_cut_gap_s, 0.0, 60.0)
+        check_range("min_segment_s", self.min_segment_s, 0.0, 60.0)
+        for name, weight in self.weights:
+            check_range(f"weight of {name}", weight, 0.0, 10.0)
+
+
+@dataclass(frozen=True)
+class SceneEmotion:
+    """The fused result of one scene (the span between two kept cuts)."""
+
+    start_s: float
+    end_s: float
+    probs: dict[str, float]
+    valence: float
+    arousal: float
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything the analysis found (``to_json`` gives the documented JSON)."""
+
+    path: str
+    duration_s: float
+    cuts_s: tuple[float, ...]
+    modalities: dict[str, ModalityResult]
+    fused: ModalityResult
+    valence: float
+    arousal: float
+    segments: tuple[SceneEmotion, ...] = field(default_factory=tuple)
+
+    def to_json(self) -> dict:
+        """JSON-ready dict: duration_s, cuts_s, modalities, fused, valence, arousal, segments."""
+        return {
+            "path": self.path,
+            "duration_s": round(self.duration_s, 3),
+            "cuts_s": list(self.cuts_s),
+            "modalities": {
+                name: {
+                    "probs": _round(r.probs),
+                    "confidence": round(r.confidence, 4),
+                    "evidence": r.evidence,
+                }
+                for name, r in self.modalities.items()
+            },
+            "fused": {
+                "probs": _round(self.fused.probs),
+                "confidence": round(self.fused.confidence, 4),
+            },
+            "valence": round(self.valence, 4),
+            "arousal": round(self.arousal, 4),
+            "segments": [
+                {
+                    "start_s": s.start_s,
+                    "end_s": s.end_s,
+                    "probs": _round(s.probs),
+                    "valence": round(s.valence, 4),
+                    "arousal": round(s.arousal, 4),
+                }
+                for s in self.segments
+            ],
+        }
+
+
+def _round(probs: dict[str, float]) -> dict[str, float]:
+    return {k: round(v, 4) for k, v in probs.items()}
+
+
+class VideoAnalyzer:
+    """Runs the embedded-profile analyzers; models load lazily, once per instance."""
+
+    def __init__(self, config: AnalysisConfig | None = None) -> None:
+        from vemidi.emotion.faces import FaceAnalyzer
+        from vemidi.emotion.text_emotion import TextEmotion
+
+        self.config = config or AnalysisConfig()
+        self.faces = FaceAnalyzer()
+        self.text_emotion = TextEmotion()
+
+    def analyze(self, path: str | Path, progress: Progress | None = None) -> Analysis:
+        """Analyse one video file.
+
+        Raises:
+            MediaError: the file is not a readable video or is too long.
+        """
+        from vemidi.emotion.onscreen_text import analyze_onscreen_text, lines_result
+        from vemidi.emotion.speech import speech_result, transcribe
+        from vemidi.emotion.visual import analyze_visual
+        from vemidi.media.cuts import detect_cuts
+        from vemidi.media.frames import decode_audio, sample_frames
+        from vemidi.media.probe import probe
+
+        cfg = self.config
+        report = progress or (lambda f, m: None)
+        info = probe(path, cfg.max_duration_s)
+        report(0.05, "finding scene cuts")
+        cuts = detect_cuts(path, info.duration_s, cfg.cut_threshold, cfg.min_cut_gap_s)
+        report(0.2, "sampling frames")
+        frames = [
+            (f.time_s, f.rgb) for f in sample_frames(path, cfg.frame_rate_hz, cfg.max_side_px)
+        ]
+        audio = decode_audio(path, AUDIO_RATE_HZ) if info.has_audio else None
+        report(0.3, "faces")
+        results = {"faces": self.faces.analyze(frames)}
+        report(0.5, "speech")
+        transcript = transcribe(audio) if audio is not None else []
+        results["speech"] = speech_result(transcript, self.text_emotion)
+        report(0.65, "on-screen text")
+        results["text"] = analyze_onscreen_text(frames, self.text_emotion, cfg.ocr_frames)
+        report(0.8, "audio and colour")
+        results["audio"] = _audio(audio, 0.0, info.duration_s)
+        results["visual"] = analyze_visual([rgb for _, rgb in frames])
+        weights = dict(cfg.weights)
+        fused = fuse(results, weights)
+        valence, arousal = to_valence_arousal(fused.probs)
+        lines = results["text"].evidence.get("lines", [])
+        scenes = []
+        for start_s, end_s in cuts.segments:
+            lo, hi = _window(start_s, end_s, cfg.min_segment_s, info.duration_s)
+            inside = [(t, rgb) for t, rgb in frames if lo <= t < hi] or frames[:1]
+            scene = {
+                "faces": self.faces.analyze(inside),
+                "speech": speech_result(
+                    [s for s in transcript if s["end_s"] > lo and s["start_s"] < hi],
+                    self.text_emotion,
+                ),
+                "text": lines_result(
+                    [x for x in lines if lo <= x["time_s"] < hi], self.text_emotion
+                ),
+                "audio": _audio(audio, lo, hi),
+                "visual": analyze_visual([rgb for _, rgb in inside]),
+            }
+            scene_fused = fuse(scene, weights)
+            if scene_fused.confidence == 0.0:
+                scene_fused = fused
+            v, a = to_valence_arousal(scene_fused.probs)
+            scenes.append(SceneEmotion(round(start_s, 3), round(end_s, 3), scene_fused.probs, v, a))
+        report(1.0, "analysed")
+        return Analysis(
+            path=str(path),
+            duration_s=info.duration_s,
+            cuts_s=cuts.cuts_s,
+            modalities={name: results[name] for name in MODALITIES},
+            fused=fused,
+            valence=valence,
+            arousal=arousal,
+            segments=tuple(scenes),
+        )
+
+
+def _audio(audio, lo: float, hi: float) -> ModalityResult:
+    from vemidi.emotion.audio import analyze_audio
+    from vemidi.emotion.fusion import absent
+
+    if audio is None:
+        return absent("no audio track")
+    return analyze_audio(audio[int(lo * AUDIO_RATE_HZ) : math.ceil(hi * AUDIO_RATE_HZ)])
+
+
+def _window(
+    start_s: float, end_s: float, min_len_s: float, duration_s: float
+) -> tuple[float, float]:
+    """The span itself, or a ``min_len_s`` window centred on it when it is shorter."""
+    if end_s - start_s >= min_len_s:
+        return start_s, end_s
+    centre = (start_s + end_s) / 2
+    lo = max(0.0, min(centre - min_len_s / 2, duration_s - min_len_s))
+    return lo, min(duration_s, lo + min_len_s)
