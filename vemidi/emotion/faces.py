@@ -5,7 +5,7 @@ fer does (grey, square box widened by 10 px, 64x64, scaled to [-1, 1]) and class
 angry, disgust, fear, happy, sad, surprise, neutral. Neutral is not a seventh emotion: it lowers
 the face's weight (weight = area share x detection probability x (1 - p_neutral)) and the six
 others are renormalised. The video's result is the weighted mean over all faces; its confidence
-grows with the share of frames that show a face and with how non-neutral they look.
+is (0.3 + 0.7 x the share of frames with a face) x the mean non-neutral probability of the faces.
 """
 
 from __future__ import annotations
@@ -77,6 +77,7 @@ class FaceAnalyzer:
         """Ekman probabilities from (time_s, rgb) frames; confidence 0 when no face is seen."""
         total = np.zeros(len(EMOTIONS))
         weight_sum = 0.0
+        expressive: list[float] = []
         frames_with_faces = 0
         key_frame: dict | None = None
         for time_s, rgb in frames:
@@ -91,7 +92,8 @@ class FaceAnalyzer:
                 x0, y0, x1, y1 = face["box"]
                 share = max(1e-4, (x1 - x0) * (y1 - y0) / area)
                 six = np.array([face["fer"][k] for k in FER_LABELS[:6]])
-                w = share * face["detection"] * (1.0 - face["fer"]["neutral"])
+                expressive.append(face["detection"] * (1.0 - face["fer"]["neutral"]))
+                w = share * expressive[-1]
                 total += w * six / max(six.sum(), 1e-9)
                 weight_sum += w
                 face["label"] = _TO_EKMAN[FER_LABELS[int(np.argmax(six))]]
@@ -104,8 +106,7 @@ class FaceAnalyzer:
             return ModalityResult({e: 1 / 6 for e in EMOTIONS}, 0.05, {"key_frame": key_frame})
         probs = total / weight_sum
         seen = frames_with_faces / len(frames)
-        mean_weight = weight_sum / sum(1 for _ in frames)
-        confidence = float(np.clip(0.3 + 0.7 * seen, 0, 1) * np.clip(mean_weight * 20, 0.2, 1))
+        confidence = float((0.3 + 0.7 * seen) * np.mean(expressive))
         evidence = {"frames_with_faces": frames_with_faces, "frames": len(frames),
                     "key_frame": key_frame}  # fmt: skip
         return ModalityResult(
