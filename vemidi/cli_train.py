@@ -114,6 +114,15 @@ def _evaluate(args: argparse.Namespace) -> int:
         )
     if args.json:
         save(report, Path(args.json))
+    if args.training_log:
+        from vemidi.music.report import training_curve
+
+        log = Path(args.training_log)
+        if not log.is_file():
+            raise InvalidInputError(f"training log {log} does not exist.")
+        out = Path(args.json).with_name("training_curve.png") if args.json else Path("curve.png")
+        training_curve(log, out)
+        print(f"wrote {out}")
     print("\n".join(summary_lines(report)))
     return 0
 
@@ -148,4 +157,5 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--examples", default=None, help="write quadrant example MIDI files here")
     p.add_argument("--audio", default=None, help="render the examples to WAV here")
     p.add_argument("--json", default=None, help="write the full report here")
+    p.add_argument("--training-log", default=None, help="log.csv: plot training_curve.png")
     p.set_defaults(handler=_evaluate)
