@@ -16,19 +16,21 @@ def write_video(
     audio: np.ndarray | None = None,
     audio_rate_hz: int = 44100,
     rotation_deg: int = 0,
+    video_codec: str = "libx264",
+    audio_codec: str = "aac",
 ) -> Path:
     """Encode RGB frames (and optional mono float audio) into ``path``; returns the path."""
     import av
 
     height, width = frames[0].shape[:2]
     with av.open(str(path), "w") as container:
-        stream = container.add_stream("libx264", rate=fps)
+        stream = container.add_stream(video_codec, rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         if rotation_deg:
             stream.set_display_rotation(rotation_deg)
         astream = None
         if audio is not None:
-            astream = container.add_stream("aac", rate=audio_rate_hz)
+            astream = container.add_stream(audio_codec, rate=audio_rate_hz)
             astream.layout = "mono"
         for rgb in frames:
             frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
@@ -36,11 +38,15 @@ def write_video(
         container.mux(stream.encode(None))
         if astream is not None:
             pcm = (np.clip(audio, -1, 1) * 32767).astype(np.int16)
-            for start in range(0, len(pcm), 1024):
-                chunk = pcm[start : start + 1024].reshape(1, -1)
+            resampler = av.AudioResampler(
+                format=astream.codec_context.format.name, layout="mono", rate=audio_rate_hz
+            )
+            for start in range(0, len(pcm), 960):
+                chunk = pcm[start : start + 960].reshape(1, -1)
                 frame = av.AudioFrame.from_ndarray(chunk, format="s16", layout="mono")
                 frame.sample_rate = audio_rate_hz
-                container.mux(astream.encode(frame))
+                for out in resampler.resample(frame):
+                    container.mux(astream.encode(out))
             container.mux(astream.encode(None))
     return path
 

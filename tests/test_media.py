@@ -117,3 +117,24 @@ def test_audio_only_file_has_no_video_stream(tmp_path):
         container.mux(stream.encode(None))
     with pytest.raises(MediaError, match="no video stream"):
         probe(path)
+
+
+@pytest.mark.parametrize(
+    ("suffix", "video_codec", "audio_codec", "rate"),
+    [
+        (".mov", "libx264", "aac", 44100),
+        (".mkv", "libx264", "aac", 44100),
+        (".webm", "libvpx-vp9", "libopus", 48000),
+        (".avi", "mpeg4", "mp3", 44100),
+    ],
+)
+def test_common_containers(tmp_path, suffix, video_codec, audio_codec, rate):
+    path = write_video(
+        tmp_path / f"clip{suffix}", cards([RED, BLUE], 5.0), audio=tone(10.0, rate_hz=rate),
+        audio_rate_hz=rate, video_codec=video_codec, audio_codec=audio_codec,
+    )  # fmt: skip
+    info = probe(path)
+    assert info.duration_s == pytest.approx(10.0, abs=0.2) and info.has_audio
+    assert len(sample_frames(path, rate_hz=1.0)) == pytest.approx(10, abs=1)
+    assert len(decode_audio(path)) == pytest.approx(160000, rel=0.03)
+    assert detect_cuts(path, info.duration_s).cuts_s == pytest.approx((5.0,), abs=0.05)
