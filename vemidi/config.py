@@ -34,6 +34,8 @@ class SamplingConfig:
         chord_min_notes: note-ons required after a sampled CHORD before time may advance.
         chord_hold_s: after a boundary chord, no new onsets for this long (0 = off).
         max_events_per_step: at most this many events at one instant before a shift is forced.
+        max_note_s: a note sounding longer than this is released first (0 = off; our addition,
+            see ``logits.MaxNoteLength``).
         key_prior: weight of the decoding-time key prior (a scaled log key profile of the
             requested key added to note-on logits); 0 turns it off. Our addition, not EMSYNC's.
         mode_threshold: |valence| above which a major (positive) or minor (negative) key is
@@ -48,6 +50,7 @@ class SamplingConfig:
     chord_min_notes: int = 3
     chord_hold_s: float = 1.0
     max_events_per_step: int = 32
+    max_note_s: float = 4.0
     key_prior: float = 0.0
     mode_threshold: float = 0.25
 
@@ -60,6 +63,7 @@ class SamplingConfig:
         check_range("chord_min_notes", self.chord_min_notes, 0, 12)
         check_range("chord_hold_s", self.chord_hold_s, 0.0, 8.0)
         check_range("max_events_per_step", self.max_events_per_step, 4, 1000)
+        check_range("max_note_s", self.max_note_s, 0.0, 60.0)
         check_range("key_prior", self.key_prior, 0.0, 10.0)
         check_range("mode_threshold", self.mode_threshold, 0.0, 1.0)
 

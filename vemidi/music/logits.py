@@ -38,6 +38,9 @@ class DecodeState:
 
     time_ticks: int = 0
     sounding: torch.Tensor = field(default_factory=lambda: torch.zeros(_N_KEYS, dtype=torch.bool))
+    onset_ticks: torch.Tensor = field(
+        default_factory=lambda: torch.zeros(_N_KEYS, dtype=torch.long)
+    )
     events_since_shift: int = 0
     chord_notes_needed: int = 0
     chord_keys: list[int] = field(default_factory=list)
@@ -61,6 +64,8 @@ class DecodeState:
             key = (token - tk.NOTE_BASE) % _N_KEYS
             is_on = token >= _ON_SLICE.start
             self.sounding[key] = is_on
+            if is_on:
+                self.onset_ticks[key] = self.time_ticks
             if is_on and self.chord_notes_needed > 0:
                 self.chord_notes_needed -= 1
                 self.chord_keys.append(key)
@@ -80,10 +85,12 @@ class ForbidControlTokens:
 
 
 class NoteGrammar:
-    """A NOTE_OFF needs its note sounding; a NOTE_ON needs it silent."""
+    """A NOTE_OFF needs its note sounding and started before now (no zero-length notes, which
+    the corpus never has); a NOTE_ON needs its note silent."""
 
     def __call__(self, logits: torch.Tensor, state: DecodeState) -> torch.Tensor:
-        logits[_OFF_SLICE].masked_fill_(~state.sounding, _NEG_INF)
+        releasable = state.sounding & (state.onset_ticks < state.time_ticks)
+        logits[_OFF_SLICE].masked_fill_(~releasable, _NEG_INF)
         logits[_ON_SLICE].masked_fill_(state.sounding, _NEG_INF)
         return logits
 
@@ -120,6 +127,28 @@ class ForceProgress:
         return logits
 
 
+class MaxNoteLength:
+    """A note sounding longer than ``max_note_s`` must be released before anything else.
+
+    Our addition: after the context window slides, a note whose NOTE_ON fell out of the window is
+    invisible to the model, which then rarely releases it; such notes would ring to the end.
+    """
+
+    def __init__(self, max_note_s: float) -> None:
+        self.max_ticks = tk.to_ticks(max_note_s) if max_note_s > 0 else 0
+
+    def __call__(self, logits: torch.Tensor, state: DecodeState) -> torch.Tensor:
+        if self.max_ticks:
+            overdue = state.sounding & (state.time_ticks - state.onset_ticks > self.max_ticks)
+            if overdue.any():
+                off = logits[_OFF_SLICE].clone()
+                logits.fill_(_NEG_INF)
+                logits[_OFF_SLICE] = torch.where(
+                    overdue, torch.nan_to_num(off, neginf=0.0), _NEG_INF
+                )
+        return logits
+
+
 def default_rules(config: SamplingConfig) -> list:
     """The grammar rules, in the order they are applied."""
     return [
@@ -127,6 +156,7 @@ def default_rules(config: SamplingConfig) -> list:
         NoteGrammar(),
         BoundaryChord(),
         ForceProgress(config.max_events_per_step),
+        MaxNoteLength(config.max_note_s),
     ]
 
 
