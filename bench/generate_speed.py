@@ -99,7 +99,7 @@ def main() -> None:
         model.eval()
         cached_ms, full_ms = per_token_ms(model, 1000)
         segments = [EmotionSegment(0.0, args.seconds, 0.5, 0.5)]
-        result = generate(model, args.seconds, segments, cuts_s=[10.0, 25.0, 40.0], key=0)
+        result = generate(model, args.seconds, segments, cuts_s=[10.0, 25.0, 40.0], tonic=0)
         naive = naive_tokens_per_s(model, 150)
         print(
             f"{name:30} {parameter_count(model) / 1e6:6.2f}M {cached_ms:13.2f} {full_ms:11.2f} "

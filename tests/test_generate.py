@@ -74,8 +74,27 @@ def test_grammar_rules_mask_logits():
     logits = torch.zeros(tk.VOCAB_SIZE)
     for rule in default_rules(config):
         logits = rule(logits, state)
-    assert not math.isinf(logits[off])
+    assert math.isinf(logits[off])  # no zero-length note
     assert math.isinf(logits[tk.note_token(tk.ON, tk.Instrument.PIANO, 60)])
+    state.update(tk.shift_token(10), config)
+    logits = torch.zeros(tk.VOCAB_SIZE)
+    for rule in default_rules(config):
+        logits = rule(logits, state)
+    assert not math.isinf(logits[off])
+
+
+def test_notes_held_too_long_are_released_first():
+    config = SamplingConfig(max_note_s=2.0)
+    state = DecodeState()
+    state.update(tk.note_token(tk.ON, tk.Instrument.STRINGS, 50), config)
+    state.update(tk.shift_token(125), config)
+    state.update(tk.shift_token(125), config)
+    state.update(tk.shift_token(10), config)
+    logits = torch.zeros(tk.VOCAB_SIZE)
+    for rule in default_rules(config):
+        logits = rule(logits, state)
+    allowed = torch.nonzero(~torch.isinf(logits)).flatten().tolist()
+    assert allowed == [tk.note_token(tk.OFF, tk.Instrument.STRINGS, 50)]
 
 
 def test_boundary_chord_needs_notes_then_holds():
