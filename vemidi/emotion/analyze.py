@@ -140,6 +140,7 @@ class VideoAnalyzer:
         ]
         audio = decode_audio(path, AUDIO_RATE_HZ) if info.has_audio else None
         report(0.3, "faces")
+        self.faces.start_video()
         results = {"faces": self.faces.analyze(frames)}
         report(0.5, "speech")
         transcript = transcribe(audio) if audio is not None else []

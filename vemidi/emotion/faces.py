@@ -40,7 +40,11 @@ class FaceAnalyzer:
 
     def __init__(self, max_faces: int = 3) -> None:
         self.max_faces = max_faces
-        self._cache: dict[float, list[dict]] = {}  # frame time -> faces (per-scene reuse)
+        self._cache: dict[float, list[dict]] = {}  # frame time -> faces, for one video only
+
+    def start_video(self) -> None:
+        """Forget the faces of the previous video (the cache is keyed by frame time)."""
+        self._cache.clear()
 
     def faces_in(self, rgb: np.ndarray) -> list[dict]:
         """Faces in one frame: box (x0, y0, x1, y1 px), detection probability, 7 FER probs."""
