@@ -1,3 +1,377 @@
-import sys
+"""vemidi's browser app (Gradio): drop a video, see what it feels, steer, get it back scored.
 
-print("app comes with the app issue", file=sys.stderr)
+Gradio UI only: the work happens in :mod:`vemidi.pipeline`. ``python app.py`` (or ``make run``)
+serves it on ``GRADIO_SERVER_NAME``:``GRADIO_SERVER_PORT`` (default 127.0.0.1:7860); on Hugging
+Face Spaces the same file is the Space's ``app_file``. ``VEMIDI_PROFILE=hub`` makes the hub
+models the default analysis profile.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import gradio as gr
+
+from vemidi.emotion.affect import EMOTIONS
+from vemidi.errors import VemidiError
+
+ROOT = Path(__file__).resolve().parent
+EXAMPLES = sorted(str(p) for p in (ROOT / "assets" / "examples").glob("*.mp4"))
+MAX_VIDEO_S = float(os.environ.get("VEMIDI_MAX_VIDEO_S", 300))  # longer uploads are refused
+MAX_UPLOAD = os.environ.get("VEMIDI_MAX_UPLOAD", "200mb")
+OUTPUT_ROOT = Path(tempfile.gettempdir()) / "vemidi-app"
+OUTPUT_TTL_S = 3600.0  # generated files are kept this long for download
+MODALITY_TITLES = {
+    "faces": "Faces",
+    "speech": "Speech",
+    "text": "On-screen text",
+    "audio": "Audio",
+    "visual": "Image content",
+}
+PROFILE = os.environ.get("VEMIDI_PROFILE", "embedded")
+
+
+@functools.cache
+def pipeline(profile: str):
+    """One pipeline per model profile for the whole process (models load once)."""
+    from vemidi.emotion.analyze import AnalysisConfig
+    from vemidi.pipeline import Pipeline
+
+    return Pipeline(profile, AnalysisConfig(max_duration_s=MAX_VIDEO_S))
+
+
+def user_errors(handler):
+    """Show every problem a user can cause as one sentence in the page; the app keeps serving."""
+
+    @functools.wraps(handler)
+    def wrapped(*args, **kwargs):
+        try:
+            return handler(*args, **kwargs)
+        except VemidiError as e:
+            raise gr.Error(str(e)) from e
+
+    return wrapped
+
+
+def _progress(progress: gr.Progress, lo: float = 0.0, hi: float = 1.0):
+    return lambda fraction, message: progress(lo + (hi - lo) * fraction, desc=message)
+
+
+def _require(video: str | None) -> str:
+    if not video:
+        raise VemidiError("Please upload a video first (mp4, mov, webm, mkv or avi).")
+    return video
+
+
+def _evidence_text(analysis) -> tuple[str, str, str]:
+    """Transcript, on-screen text and a line on the audio and colour features."""
+    mods = analysis.modalities
+    speech = mods["speech"].evidence.get("text") or mods["speech"].evidence.get("absent", "")
+    onscreen = mods["text"].evidence.get("text") or mods["text"].evidence.get("absent", "")
+    lines = []
+    for name in ("audio", "visual"):
+        ev = mods[name].evidence
+        if "absent" in ev:
+            lines.append(f"**{MODALITY_TITLES[name]}**: {ev['absent']}")
+        else:
+            shown = ", ".join(
+                f"{k.replace('_', ' ')} {v:g}" for k, v in ev.items() if isinstance(v, (int, float))
+            )
+            lines.append(f"**{MODALITY_TITLES[name]}**: {shown}")
+    return speech, onscreen, "\n\n".join(lines)
+
+
+def _label(result) -> dict[str, float]:
+    """A modality's probabilities for gr.Label; an absent modality shows as empty."""
+    return {} if result.confidence == 0 else {e: result.probs[e] for e in EMOTIONS}
+
+
+@user_errors
+def analyze(video: str | None, profile: str, progress=gr.Progress()):
+    """Analyse the video; fill the per-modality view, the sliders and the cut list."""
+    from vemidi.figures import faces_key_frame, va_plane
+
+    video = _require(video)
+    analysis = pipeline(profile).analyze(video, _progress(progress))
+    speech, onscreen, features = _evidence_text(analysis)
+    confidences = ", ".join(
+        f"{MODALITY_TITLES[n]} {r.confidence:.2f}" for n, r in analysis.modalities.items()
+    )
+    summary = (
+        f"**Detected:** valence {analysis.valence:+.2f}, arousal {analysis.arousal:+.2f} · "
+        f"{len(analysis.cuts_s)} cut(s), {len(analysis.segments)} scene(s) · "
+        f"confidence per modality: {confidences}"
+    )
+    return (
+        summary,
+        *(_label(analysis.modalities[name]) for name in MODALITY_TITLES),
+        _label(analysis.fused),
+        faces_key_frame(video, analysis),
+        speech,
+        onscreen,
+        features,
+        va_plane(analysis),
+        round(analysis.valence, 2),
+        round(analysis.arousal, 2),
+        ", ".join(f"{c:.2f}" for c in analysis.cuts_s),
+    )
+
+
+@user_errors
+def use_detected(video: str | None, profile: str):
+    """Reset the sliders and the cut list to what the analysis found (cached: instant)."""
+    analysis = pipeline(profile).analyze(_require(video))
+    cuts = ", ".join(f"{c:.2f}" for c in analysis.cuts_s)
+    return round(analysis.valence, 2), round(analysis.arousal, 2), cuts
+
+
+def _fresh_output_dir() -> Path:
+    """A new folder for one generation; folders older than OUTPUT_TTL_S are removed."""
+    OUTPUT_ROOT.mkdir(parents=True, exist_ok=True)
+    for old in OUTPUT_ROOT.iterdir():
+        if time.time() - old.stat().st_mtime > OUTPUT_TTL_S:
+            shutil.rmtree(old, ignore_errors=True)
+    out = OUTPUT_ROOT / uuid.uuid4().hex
+    out.mkdir()
+    return out
+
+
+@user_errors
+def generate(
+    video,
+    profile,
+    valence,
+    arousal,
+    per_scene,
+    cuts_text,
+    seed,
+    temperature,
+    top_p,
+    instruments,
+    soundfont,
+    audio_mode,
+    progress=gr.Progress(),
+):
+    """Compose, render and mux with the user's settings; re-uses the cached analysis."""
+    from vemidi.cli import parse_seconds_list
+    from vemidi.figures import va_plane
+    from vemidi.pipeline import Controls
+
+    video = _require(video)
+    controls = Controls(
+        valence=float(valence),
+        arousal=float(arousal),
+        per_scene=bool(per_scene),
+        cuts_s=parse_seconds_list(cuts_text),
+        seed=int(seed),
+        temperature=float(temperature),
+        top_p=float(top_p),
+        more_instruments=instruments == "more (3+)",
+        soundfont=soundfont or None,
+        audio_mode=audio_mode,
+    )
+    pipe = pipeline(profile)
+    analysis = pipe.analyze(video, _progress(progress, 0.0, 0.1))
+    out_dir = _fresh_output_dir()
+    try:
+        result = pipe.soundtrack(video, analysis, controls, out_dir, _progress(progress, 0.1, 1))
+    except BaseException:
+        shutil.rmtree(out_dir, ignore_errors=True)
+        raise
+    piece = result.record["composition"]
+    report = (
+        f"**{piece['n_notes']} notes** in {piece['duration_s']:.1f} s, key {piece['keys'][0]}, "
+        f"cuts with a boundary chord {len(piece['cuts_hit_s'])}/{len(piece['cuts_targeted_s'])}, "
+        f"composed in {piece['generation_s']:.1f} s with {piece['model']}, "
+        f"soundfont {result.record['soundfont']}."
+    )
+    files = [
+        str(p) for p in (result.video_path, result.midi_path, result.wav_path, result.json_path)
+    ]
+    chosen = (controls.valence, controls.arousal)
+    return (
+        str(result.video_path),
+        str(result.wav_path),
+        str(result.pianoroll_path),
+        files,
+        report,
+        va_plane(analysis, chosen),
+    )
+
+
+def _soundfont_choices() -> list[tuple[str, str]]:
+    from vemidi.synth import available_soundfonts
+
+    return [(p.name, str(p)) for p in available_soundfonts()]
+
+
+def build() -> gr.Blocks:
+    """The whole page."""
+    fonts = _soundfont_choices()
+    with gr.Blocks(title="vemidi", delete_cache=(3600, 3600)) as demo:
+        gr.Markdown(
+            "# vemidi\nDrop a video: vemidi reads what its faces, speech, on-screen text, sound "
+            "and pictures feel, shows you, lets you steer, and writes an original soundtrack "
+            "whose long chords land on the scene cuts (the EMSYNC method, on a CPU)."
+        )
+        with gr.Row():
+            with gr.Column(scale=1):
+                video_in = gr.Video(label="Your video", sources=["upload"], elem_id="video-in")
+                analyze_btn = gr.Button("Analyse", elem_id="analyze")
+            with gr.Column(scale=1):
+                summary = gr.Markdown("Upload a video or pick an example below.")
+                va_image = gr.Image(
+                    label="Valence and arousal", interactive=False, elem_id="va-plane"
+                )
+        with gr.Accordion("What each modality feels", open=True):
+            with gr.Row():
+                labels = [
+                    gr.Label(label=title, num_top_classes=3) for title in MODALITY_TITLES.values()
+                ]
+                fused = gr.Label(label="Fused", num_top_classes=3, elem_id="fused")
+            with gr.Row():
+                face_frame = gr.Image(label="Faces read (key frame)", interactive=False)
+                with gr.Column():
+                    transcript = gr.Textbox(label="Speech transcript", interactive=False)
+                    ocr = gr.Textbox(label="On-screen text", interactive=False)
+                    features = gr.Markdown()
+        gr.Markdown("## Steer the music")
+        with gr.Row():
+            valence = gr.Slider(
+                -1,
+                1,
+                value=0,
+                step=0.05,
+                label="Valence",
+                info="negative ... positive",
+                elem_id="valence",
+            )
+            arousal = gr.Slider(
+                -1,
+                1,
+                value=0,
+                step=0.05,
+                label="Arousal",
+                info="calm ... excited",
+                elem_id="arousal",
+            )
+            reset = gr.Button("Use detected", size="sm")
+        with gr.Row():
+            cuts = gr.Textbox(
+                label="Cuts (seconds, comma-separated)",
+                elem_id="cuts",
+                info="detected cuts; edit, add or clear them",
+            )
+            per_scene = gr.Checkbox(label="Follow the emotion scene by scene", value=False)
+        with gr.Accordion("More settings", open=False):
+            with gr.Row():
+                seed = gr.Number(value=0, precision=0, label="Seed")
+                temperature = gr.Slider(0.5, 2.0, value=1.35, step=0.05, label="Temperature")
+                top_p = gr.Slider(0.1, 1.0, value=0.6, step=0.05, label="Top-p")
+            with gr.Row():
+                instruments = gr.Radio(
+                    ["fewer (1-2)", "more (3+)"], value="more (3+)", label="Instruments"
+                )
+                soundfont = gr.Dropdown(
+                    fonts,
+                    value=fonts[0][1] if fonts else None,
+                    label="Soundfont (found on this machine)",
+                )
+                audio_mode = gr.Radio(
+                    ["replace", "mix", "keep"],
+                    value="replace",
+                    label="Original audio",
+                    info="replace it, mix it under the music, or keep it as the first track",
+                )
+                profile = gr.Radio(
+                    ["embedded", "hub"],
+                    value=PROFILE,
+                    label="Analysis models",
+                    info="embedded: offline, packaged; hub: larger models "
+                    "downloaded from the Hugging Face Hub",
+                )
+        generate_btn = gr.Button("Generate soundtrack", variant="primary", elem_id="generate")
+        report = gr.Markdown()
+        with gr.Row():
+            video_out = gr.Video(
+                label="Your video with its soundtrack", elem_id="video-out", buttons=["download"]
+            )
+            with gr.Column():
+                audio_out = gr.Audio(label="Soundtrack", type="filepath")
+                roll = gr.Image(label="Piano roll (dashed: cuts)", interactive=False)
+        files = gr.File(label="Downloads: MP4, MIDI, WAV, analysis JSON", file_count="multiple")
+
+        analysis_outputs = [
+            summary,
+            *labels,
+            fused,
+            face_frame,
+            transcript,
+            ocr,
+            features,
+            va_image,
+            valence,
+            arousal,
+            cuts,
+        ]
+        analyze_btn.click(
+            analyze,
+            [video_in, profile],
+            analysis_outputs,
+            api_name="analyze",
+            concurrency_id="heavy",
+        )
+        video_in.upload(
+            analyze,
+            [video_in, profile],
+            analysis_outputs,
+            api_visibility="private",
+            concurrency_id="heavy",
+        )
+        reset.click(
+            use_detected, [video_in, profile], [valence, arousal, cuts], api_name="use_detected"
+        )
+        generate_btn.click(
+            generate,
+            [
+                video_in,
+                profile,
+                valence,
+                arousal,
+                per_scene,
+                cuts,
+                seed,
+                temperature,
+                top_p,
+                instruments,
+                soundfont,
+                audio_mode,
+            ],
+            [video_out, audio_out, roll, files, report, va_image],
+            api_name="generate",
+            concurrency_id="heavy",
+        )
+        if EXAMPLES:
+            gr.Examples(
+                EXAMPLES,
+                inputs=[video_in],
+                outputs=analysis_outputs,
+                fn=lambda video: analyze(video, PROFILE),
+                cache_examples=True,
+                cache_mode="lazy",  # analysed on first click, then instant
+                label="Examples (made offline by scripts/make_examples.py)",
+            )
+    demo.queue(default_concurrency_limit=1, max_size=16)
+    return demo
+
+
+demo = build()
+
+if __name__ == "__main__":
+    demo.launch(max_file_size=MAX_UPLOAD, show_error=True)

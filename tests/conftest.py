@@ -11,3 +11,11 @@ def debug_model():
     from vemidi.weights import load_music_model
 
     return load_music_model("debug").model
+
+
+@pytest.fixture(scope="session")
+def story(tmp_path_factory):
+    """6 s: the astronaut photo for 3 s, a hard cut, a text card for 3 s; espeak speech."""
+    from media_factory import story_video
+
+    return story_video(tmp_path_factory.mktemp("story"))

@@ -3,42 +3,12 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 
-import numpy as np
 import pytest
-from media_factory import write_video
-
-from vemidi.media.frames import decode_audio
 
 MODALITY_KEYS = {"faces", "speech", "text", "audio", "visual"}
-
-
-@pytest.fixture(scope="module")
-def story(tmp_path_factory):
-    """6 s: the astronaut photo for 3 s, a hard cut, a text card for 3 s; espeak speech."""
-    from PIL import Image, ImageDraw, ImageFont
-    from skimage import data
-
-    folder = tmp_path_factory.mktemp("story")
-    face = np.asarray(Image.fromarray(data.astronaut()).resize((320, 320)))
-    face_card = np.zeros((320, 480, 3), np.uint8)
-    face_card[:, 80:400] = face
-    text = Image.new("RGB", (480, 320), (10, 10, 30))
-    ImageDraw.Draw(text).text((30, 130), "Happy birthday Anna!", fill="white",
-                              font=ImageFont.load_default(size=36))  # fmt: skip
-    frames = [face_card] * 75 + [np.asarray(text)] * 75
-    wav = folder / "say.wav"
-    if shutil.which("espeak-ng") is None:
-        pytest.fail("espeak-ng is missing: make test installs packages-test.txt")
-    subprocess.run(["espeak-ng", "-s", "130", "-w", str(wav),
-                    "I am very happy today. This is a wonderful day."], check=True)  # fmt: skip
-    speech = decode_audio(wav, 44100)
-    audio = np.zeros(6 * 44100, np.float32)
-    audio[: min(len(speech), len(audio))] = speech[: len(audio)]
-    return write_video(folder / "story.mp4", frames, audio=audio)
 
 
 def run(*args):

@@ -8,7 +8,13 @@ import pytest
 from vemidi.errors import VemidiError
 from vemidi.music import tokenizer as tk
 from vemidi.music.midi import to_pretty_midi
-from vemidi.synth import available_soundfonts, fade_out, normalise, render, resolve_soundfont
+from vemidi.synth import (
+    available_soundfonts,
+    fade_out,
+    loudness_normalise,
+    render,
+    resolve_soundfont,
+)
 
 
 def _midi(duration_s: float = 3.0):
@@ -37,7 +43,12 @@ def test_render_is_audible_and_exact_length():
 
 def test_normalise_and_fade():
     audio = np.full((44100, 2), 0.1, dtype=np.float32)
-    loud = normalise(audio, peak_db=-1.0)
-    assert np.max(np.abs(loud)) == pytest.approx(10 ** (-1 / 20), rel=1e-3)
+    loud = loudness_normalise(audio, target_rms_db=-18.0)
+    assert np.sqrt(np.mean(loud**2)) == pytest.approx(10 ** (-18 / 20), rel=1e-3)
+    spike = np.zeros((44100, 2), dtype=np.float32)
+    spike[100] = 0.5  # one click: the peak ceiling, not the RMS target, sets the gain
+    assert np.max(np.abs(loudness_normalise(spike, peak_db=-1.0))) == pytest.approx(
+        10 ** (-1 / 20), rel=1e-3
+    )
     faded = fade_out(loud, 0.5)
     assert faded[-1, 0] == pytest.approx(0.0, abs=1e-3) and faded[0, 0] == loud[0, 0]

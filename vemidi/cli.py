@@ -96,7 +96,7 @@ def sampling_from_args(args: argparse.Namespace) -> object:
 def _compose(args: argparse.Namespace) -> int:
     from vemidi.config import CutConfig
     from vemidi.music.compose import ComposeRequest, compose
-    from vemidi.synth import fade_out, normalise, render, write_wav
+    from vemidi.synth import render_soundtrack, write_wav
 
     options = dict(
         cuts_s=parse_seconds_list(args.cuts),
@@ -117,8 +117,7 @@ def _compose(args: argparse.Namespace) -> int:
     piece.write_midi(args.output)
     summary = piece.summary()
     if args.wav:
-        audio = render(piece.midi, request.duration_s, args.soundfont)
-        write_wav(args.wav, fade_out(normalise(audio), 3.0))
+        write_wav(args.wav, render_soundtrack(piece.midi, request.duration_s, args.soundfont))
     if args.json:
         Path(args.json).write_text(json.dumps(summary, indent=2))
     hits, targets = len(summary["cuts_hit_s"]), len(summary["cuts_targeted_s"])
@@ -153,9 +152,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", default=None, help="write a JSON summary here")
     p.set_defaults(handler=_compose)
 
-    from vemidi import cli_analyze, cli_train
+    from vemidi import cli_analyze, cli_soundtrack, cli_train
 
     cli_analyze.register(commands)
+    cli_soundtrack.register(commands)
     cli_train.register(commands)
     return parser
 

@@ -6,8 +6,6 @@ import argparse
 import json
 from pathlib import Path
 
-from vemidi.errors import InvalidInputError
-
 
 def table(analysis: object) -> list[str]:
     """Readable lines: one row per modality with its six probabilities and confidence."""
@@ -40,18 +38,14 @@ def table(analysis: object) -> list[str]:
 
 def _analyze(args: argparse.Namespace) -> int:
     from vemidi.cli import progress_bar
-    from vemidi.emotion.analyze import AnalysisConfig, VideoAnalyzer
+    from vemidi.emotion.analyze import AnalysisConfig, make_analyzer
     from vemidi.media.probe import probe
 
-    if args.models == "hub":
-        raise InvalidInputError(
-            "the hub profile (CLIP, Whisper small, DistilRoBERTa emotion, ViT faces, AST) is not "
-            "implemented yet; use --models embedded."
-        )
     config = AnalysisConfig(max_duration_s=args.max_duration, min_cut_gap_s=args.min_cut_gap)
+    analyzer = make_analyzer(args.models, config)
     probe(args.video, config.max_duration_s)  # a bad file fails before the progress bar
     with progress_bar("analysing") as progress:
-        analysis = VideoAnalyzer(config).analyze(args.video, progress)
+        analysis = analyzer.analyze(args.video, progress)
     if args.json:
         Path(args.json).write_text(json.dumps(analysis.to_json(), indent=1))
     print("\n".join(table(analysis)))

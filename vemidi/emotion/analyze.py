@@ -206,3 +206,22 @@ def _window(
     centre = (start_s + end_s) / 2
     lo = max(0.0, min(centre - min_len_s / 2, duration_s - min_len_s))
     return lo, min(duration_s, lo + min_len_s)
+
+
+def make_analyzer(profile: str = "embedded", config: AnalysisConfig | None = None):
+    """The video analyzer of a model profile: ``embedded`` (offline) or ``hub`` (online hosts).
+
+    Raises:
+        InvalidInputError: unknown profile.
+        ModelLoadError: (hub) a model is neither cached nor downloadable.
+    """
+    from vemidi.errors import InvalidInputError
+
+    if profile == "embedded":
+        return VideoAnalyzer(config)
+    if profile == "hub":
+        raise InvalidInputError(
+            "the hub profile (CLIP, Whisper small, DistilRoBERTa emotion, ViT faces, AST) is not "
+            "implemented yet; use the embedded profile."
+        )
+    raise InvalidInputError(f"profile must be embedded or hub; got {profile!r}.")

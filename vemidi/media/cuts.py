@@ -57,6 +57,10 @@ def detect_cuts(
     """
     from scenedetect import AdaptiveDetector, SceneManager, open_video
 
+    from vemidi.weights import quiet_third_party
+
+    quiet_third_party()
+
     try:
         video = open_video(str(path), backend="pyav")
         manager = SceneManager()

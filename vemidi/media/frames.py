@@ -45,17 +45,7 @@ def sample_frames(path: str | Path, rate_hz: float = 2.0, max_side_px: int = 640
                 t = float(frame.time or 0.0)
                 if t + 1e-6 < next_s:
                     continue
-                width, height = frame.width, frame.height
-                scale = min(1.0, max_side_px / max(width, height))
-                out_w, out_h = (
-                    max(2, int(width * scale) // 2 * 2),
-                    max(2, int(height * scale) // 2 * 2),
-                )
-                rgb = frame.to_ndarray(format="rgb24", width=out_w, height=out_h)
-                rotation = round(-(getattr(frame, "rotation", 0) or 0)) % 360
-                if rotation:
-                    rgb = np.ascontiguousarray(np.rot90(rgb, k=-rotation // 90))
-                frames.append(Frame(t, rgb))
+                frames.append(Frame(t, _upright_rgb(frame, max_side_px)))
                 while next_s <= t + 1e-6:
                     next_s += 1.0 / rate_hz
         except av.FFmpegError as e:
@@ -64,6 +54,46 @@ def sample_frames(path: str | Path, rate_hz: float = 2.0, max_side_px: int = 640
     if not frames:
         raise MediaError(f"{path.name} has no decodable video frames.")
     return frames
+
+
+def _upright_rgb(frame, max_side_px: int) -> np.ndarray:
+    """A decoded frame as RGB, downscaled to ``max_side_px`` and with its rotation applied."""
+    width, height = frame.width, frame.height
+    scale = min(1.0, max_side_px / max(width, height))
+    out_w, out_h = max(2, int(width * scale) // 2 * 2), max(2, int(height * scale) // 2 * 2)
+    rgb = frame.to_ndarray(format="rgb24", width=out_w, height=out_h)
+    rotation = round(-(getattr(frame, "rotation", 0) or 0)) % 360
+    if rotation:
+        rgb = np.ascontiguousarray(np.rot90(rgb, k=-rotation // 90))
+    return rgb
+
+
+def frame_at(path: str | Path, time_s: float, max_side_px: int = 640) -> np.ndarray:
+    """The frame shown at ``time_s`` (same scaling and rotation as :func:`sample_frames`).
+
+    Raises:
+        MediaError: the file cannot be decoded or has no frame at that time.
+    """
+    import av
+
+    path = Path(path)
+    with open_container(path) as container:
+        if not container.streams.video:
+            raise MediaError(f"{path.name} has no video stream.")
+        stream = container.streams.video[0]
+        try:
+            if stream.time_base is not None and time_s > 0:
+                container.seek(int(time_s / stream.time_base), stream=stream, backward=True)
+            last = None
+            for frame in container.decode(stream):
+                last = frame
+                if float(frame.time or 0.0) + 1e-6 >= time_s:
+                    break
+        except av.FFmpegError as e:
+            raise MediaError(f"{path.name} cannot be decoded at {time_s:.2f} s ({e}).") from e
+    if last is None:
+        raise MediaError(f"{path.name} has no frame at {time_s:.2f} s.")
+    return _upright_rgb(last, max_side_px)
 
 
 def decode_audio(path: str | Path, sample_rate_hz: int = 16000) -> np.ndarray:

@@ -28,6 +28,7 @@ class VideoInfo:
         rotation_deg: display rotation from the stream's metadata (0, 90, 180 or 270).
         has_audio: whether there is at least one audio stream.
         container: the demuxer's name, e.g. ``mov,mp4,m4a,3gp,3g2,mj2``.
+        video_codec: the video stream's codec, e.g. ``h264``.
     """
 
     path: Path
@@ -38,6 +39,7 @@ class VideoInfo:
     rotation_deg: int
     has_audio: bool
     container: str
+    video_codec: str = ""
 
 
 def open_container(path: str | Path):
@@ -94,6 +96,7 @@ def probe(path: str | Path, max_duration_s: float = DEFAULT_MAX_DURATION_S) -> V
             rotation_deg=_rotation(container, stream),
             has_audio=bool(container.streams.audio),
             container=container.format.name,
+            video_codec=stream.codec_context.name,
         )
 
 

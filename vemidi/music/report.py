@@ -46,7 +46,7 @@ def write_examples(model_name: str, out_midi: Path, out_audio: Path | None) -> l
     """One piece per valence/arousal quadrant with cuts at known times (MIDI, optional WAV)."""
     from vemidi.music.compose import ComposeRequest, compose
     from vemidi.music.pianoroll import save_grid
-    from vemidi.synth import fade_out, normalise, render, write_wav
+    from vemidi.synth import render_soundtrack, write_wav
 
     out_midi.mkdir(parents=True, exist_ok=True)
     rows, rolls = [], []
@@ -59,8 +59,8 @@ def write_examples(model_name: str, out_midi: Path, out_audio: Path | None) -> l
         summary = piece.summary()
         if out_audio is not None:
             out_audio.mkdir(parents=True, exist_ok=True)
-            audio = render(piece.midi, EXAMPLE_DURATION_S)
-            write_wav(out_audio / f"{name}.wav", fade_out(normalise(audio), 3.0))
+            audio = render_soundtrack(piece.midi, EXAMPLE_DURATION_S)
+            write_wav(out_audio / f"{name}.wav", audio)
         notes = piece.result.decoded.notes
         title = f"{name} (valence {valence:+.1f}, arousal {arousal:+.1f}, {summary['keys'][0]})"
         rolls.append((title, notes, EXAMPLE_DURATION_S, list(EXAMPLE_CUTS_S)))

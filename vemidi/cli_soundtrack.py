@@ -1,0 +1,86 @@
+"""``vemidi soundtrack``: a video in, the same video with an original soundtrack out."""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+
+def _soundtrack(args: argparse.Namespace) -> int:
+    from vemidi.cli import parse_seconds_list, progress_bar
+    from vemidi.emotion.analyze import AnalysisConfig
+    from vemidi.errors import InvalidInputError
+    from vemidi.media.mux import publish
+    from vemidi.media.probe import probe
+    from vemidi.pipeline import Controls, Pipeline
+    from vemidi.synth import resolve_soundfont
+    from vemidi.weights import load_music_model
+
+    if Path(args.output).suffix.lower() != ".mp4":
+        raise InvalidInputError(f"the output must be an .mp4 file; got {args.output}.")
+    controls = Controls(
+        valence=args.valence,
+        arousal=args.arousal,
+        per_scene=args.per_scene,
+        cuts_s=None if args.cuts is None else parse_seconds_list(args.cuts),
+        seed=args.seed,
+        temperature=args.temperature,
+        top_p=args.top_p,
+        top_k=args.top_k,
+        more_instruments=args.instruments == "more",
+        soundfont=args.soundfont,
+        audio_mode=args.audio_mode,
+        min_cut_gap_s=args.min_cut_gap,
+        model=args.model,
+    )
+    config = AnalysisConfig(max_duration_s=args.max_duration, min_cut_gap_s=args.min_cut_gap)
+    # Cheap checks first, so that bad input fails before minutes of analysis.
+    probe(args.video, config.max_duration_s)
+    resolve_soundfont(controls.soundfont)
+    load_music_model(controls.model)
+    pipeline = Pipeline(args.models, config)
+    with progress_bar("analysing") as progress:
+        analysis = pipeline.analyze(args.video, progress)
+    with tempfile.TemporaryDirectory(prefix="vemidi-") as tmp:
+        with progress_bar("composing") as progress:
+            result = pipeline.soundtrack(args.video, analysis, controls, tmp, progress)
+        wanted = [(result.video_path, args.output), (result.midi_path, args.midi),
+                  (result.wav_path, args.wav), (result.json_path, args.json),
+                  (result.pianoroll_path, args.pianoroll)]  # fmt: skip
+        written = []
+        for source, target in wanted:
+            if target:
+                publish(source, Path(target))
+                written.append(str(target))
+    piece = result.record["composition"]
+    print(
+        f"valence {piece['segments'][0]['valence']:+.2f}, arousal "
+        f"{piece['segments'][0]['arousal']:+.2f} ({len(piece['segments'])} segment(s)), "
+        f"{piece['n_notes']} notes, cuts hit {len(piece['cuts_hit_s'])}/"
+        f"{len(piece['cuts_targeted_s'])}; wrote {', '.join(written)}"
+    )
+    return 0
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add the ``soundtrack`` subcommand."""
+    from vemidi.cli import add_sampling_arguments
+
+    p = commands.add_parser("soundtrack", help="analyse a video and give it an original score")
+    p.add_argument("video", help="mp4, mov, webm, mkv or avi file")
+    p.add_argument("-o", "--output", required=True, help="the video with music (.mp4)")
+    p.add_argument("--valence", type=float, default=None, help="override, -1 ... 1")
+    p.add_argument("--arousal", type=float, default=None, help="override, -1 ... 1")
+    p.add_argument("--cuts", default=None, help="boundary seconds, e.g. 4.2,11 ('' = none)")
+    p.add_argument("--per-scene", action="store_true", help="follow the per-scene emotion")
+    p.add_argument("--audio-mode", choices=("replace", "mix", "keep"), default="replace")
+    p.add_argument("--soundfont", default=None, help=".sf2/.sf3 file (default: first found)")
+    p.add_argument("--models", choices=("embedded", "hub"), default="embedded")
+    p.add_argument("--max-duration", type=float, default=600.0, help="seconds (default 600)")
+    add_sampling_arguments(p)
+    p.add_argument("--midi", default=None, help="also write the MIDI here")
+    p.add_argument("--wav", default=None, help="also write the rendered audio here")
+    p.add_argument("--json", default=None, help="also write analysis + composition JSON here")
+    p.add_argument("--pianoroll", default=None, help="also write the piano-roll PNG here")
+    p.set_defaults(handler=_soundtrack)

@@ -1,0 +1,126 @@
+"""Put a soundtrack onto a video: MP4 out, the picture stream-copied, AAC audio.
+
+The ffmpeg binary is moviepy's (``moviepy.config.FFMPEG_BINARY``: the one bundled in the
+imageio-ffmpeg wheel, or the system one when ``FFMPEG_BINARY`` says so). We call it directly,
+mapping the picture from the video and the audio from our WAV, because moviepy's
+``write_videofile`` re-encodes every frame (slow on 2 cores, and a generation loss) and its
+``ffmpeg_merge_video_audio`` cannot choose which audio streams to keep.
+
+Audio modes: ``replace`` (EMSYNC's behaviour: the music is the only track), ``mix`` (the original
+audio stays under the music, ducked) and ``keep`` (the original audio is the first track and the
+music a second one, for editors).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from vemidi.errors import InvalidInputError, MediaError
+
+AUDIO_MODES = ("replace", "mix", "keep")
+# Codecs an MP4 carries and browsers play: these are copied; anything else becomes H.264.
+_COPYABLE = ("h264", "hevc", "av1", "vp9", "mpeg4")
+ORIGINAL_DUCK_DB = -12.0  # level of the original audio under the music in ``mix`` mode
+_STDERR_TAIL = 400
+
+
+def ffmpeg_binary() -> str:
+    """The ffmpeg executable moviepy is configured to use."""
+    from moviepy.config import FFMPEG_BINARY
+
+    return FFMPEG_BINARY
+
+
+def mix_under(music: np.ndarray, original: np.ndarray, duck_db: float = ORIGINAL_DUCK_DB):
+    """Music ``(n, 2)`` over mono ``original`` ducked by ``duck_db``; peak kept under 0 dBFS.
+
+    ``original`` is cut or zero-padded to the music's length.
+    """
+    under = np.zeros(len(music), dtype=np.float32)
+    n = min(len(music), len(original))
+    under[:n] = original[:n]
+    out = music + (10 ** (duck_db / 20)) * under[:, None]
+    peak = float(np.abs(out).max()) if out.size else 0.0
+    return (out / peak * 0.89).astype(np.float32) if peak > 0.89 else out.astype(np.float32)
+
+
+def mux(
+    video_path: str | Path,
+    music: np.ndarray,
+    out_path: str | Path,
+    mode: str = "replace",
+    sample_rate_hz: int = 44100,
+) -> Path:
+    """Write ``out_path`` (MP4): the video's picture with ``music`` as its soundtrack.
+
+    Args:
+        video_path: the source video.
+        music: float32 stereo ``(n, 2)`` at ``sample_rate_hz``, as long as the video.
+        out_path: the MP4 to write; it appears only when muxing succeeded.
+        mode: ``replace``, ``mix`` or ``keep`` (see the module docstring). Without an original
+            audio track ``mix`` and ``keep`` behave like ``replace``.
+
+    Raises:
+        InvalidInputError: unknown mode.
+        MediaError: the video cannot be read or ffmpeg fails.
+    """
+    from vemidi.media.frames import decode_audio
+    from vemidi.media.probe import probe
+    from vemidi.synth import write_wav
+
+    if mode not in AUDIO_MODES:
+        raise InvalidInputError(
+            f"audio mode must be one of {', '.join(AUDIO_MODES)}; got {mode!r}."
+        )
+    video_path, out_path = Path(video_path), Path(out_path)
+    info = probe(video_path, max_duration_s=float("inf"))
+    if not info.has_audio:
+        mode = "replace"
+    with tempfile.TemporaryDirectory(prefix="vemidi-mux-") as tmp:
+        wav = Path(tmp) / "music.wav"
+        if mode == "mix":
+            music = mix_under(music, decode_audio(video_path, sample_rate_hz))
+        write_wav(wav, music, sample_rate_hz)
+        partial = Path(tmp) / "out.mp4"
+        picture = (
+            ["-c:v", "copy"]
+            if info.video_codec in _COPYABLE
+            else ["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p"]
+        )
+        if mode == "keep":
+            maps = ["-map", "0:v:0", "-map", "0:a:0", "-map", "1:a:0",
+                    "-metadata:s:a:0", "title=original", "-metadata:s:a:1", "title=vemidi music",
+                    "-disposition:a:0", "default", "-disposition:a:1", "0"]  # fmt: skip
+        else:
+            maps = ["-map", "0:v:0", "-map", "1:a:0"]
+        command = [ffmpeg_binary(), "-nostdin", "-y", "-loglevel", "error",
+                   "-i", str(video_path), "-i", str(wav), *maps, *picture,
+                   "-c:a", "aac", "-b:a", "192k", "-ar", str(sample_rate_hz),
+                   "-movflags", "+faststart", "-f", "mp4", str(partial)]  # fmt: skip
+        try:
+            subprocess.run(command, check=True, capture_output=True, text=True)
+        except subprocess.CalledProcessError as e:
+            tail = (e.stderr or "").strip()[-_STDERR_TAIL:]
+            raise MediaError(f"ffmpeg could not mux {video_path.name}: {tail}") from e
+        except OSError as e:
+            raise MediaError(f"ffmpeg cannot run ({e}); reinstall imageio-ffmpeg.") from e
+        publish(partial, out_path)
+    return out_path
+
+
+def publish(src: Path, dst: Path) -> None:
+    """Move a finished file into place via a hidden name beside ``dst``: never a half file."""
+    import shutil
+
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_name(f".{dst.name}.partial")
+    try:
+        shutil.move(src, tmp)
+        os.replace(tmp, dst)
+    finally:
+        tmp.unlink(missing_ok=True)

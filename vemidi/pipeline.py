@@ -1,0 +1,258 @@
+"""The whole product in one object: video -> analysis -> soundtrack (MIDI, WAV, MP4, JSON).
+
+:class:`Pipeline` loads models once and lazily, caches analyses by file content (moving a slider
+in the app never re-runs the analysis) and turns an analysis plus the user's
+:class:`Controls` into a :class:`Soundtrack`. :func:`make_soundtrack` is the one-call version for
+scripts. Every stage reports through ``progress(fraction, message)``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import tempfile
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from vemidi.config import CutConfig, SamplingConfig, check_range
+from vemidi.errors import InvalidInputError
+
+Progress = Callable[[float, str], None]
+PROFILES = ("embedded", "hub")
+
+
+@dataclass(frozen=True)
+class Controls:
+    """What the user steers; ``None`` means "use what the analysis detected".
+
+    Attributes:
+        valence, arousal: override of the detected emotion, each in [-1, 1].
+        per_scene: follow the per-scene emotion; an override then shifts the whole trajectory
+            so that its overall value becomes the override.
+        cuts_s: boundary times in seconds (None: the detected cuts; () for none).
+        seed, temperature, top_p, top_k: sampling (see :class:`SamplingConfig`).
+        more_instruments: EMSYNC's instrument-count token (3+ instruments when True).
+        soundfont: a .sf2/.sf3 path (None: the first found, see :mod:`vemidi.synth`).
+        audio_mode: ``replace``, ``mix`` or ``keep`` (see :mod:`vemidi.media.mux`).
+        min_cut_gap_s: cuts closer than this to the previous kept one are dropped.
+        model: music model name or checkpoint path (None: the default).
+    """
+
+    valence: float | None = None
+    arousal: float | None = None
+    per_scene: bool = False
+    cuts_s: tuple[float, ...] | None = None
+    seed: int = 0
+    temperature: float = 1.35
+    top_p: float = 0.6
+    top_k: int = 0
+    more_instruments: bool = True
+    soundfont: str | None = None
+    audio_mode: str = "replace"
+    min_cut_gap_s: float = 4.0
+    model: str | None = None
+
+    def __post_init__(self) -> None:
+        from vemidi.media.mux import AUDIO_MODES
+
+        for name in ("valence", "arousal"):
+            if getattr(self, name) is not None:
+                check_range(name, getattr(self, name), -1.0, 1.0)
+        if self.audio_mode not in AUDIO_MODES:
+            raise InvalidInputError(
+                f"audio mode must be one of {', '.join(AUDIO_MODES)}; got {self.audio_mode!r}."
+            )
+        check_range("min_cut_gap_s", self.min_cut_gap_s, 0.0, 60.0)
+        self.sampling()  # validates temperature, top_p and seed
+
+    def sampling(self) -> SamplingConfig:
+        """The sampling settings these controls describe."""
+        return SamplingConfig(
+            temperature=self.temperature, top_p=self.top_p, top_k=self.top_k, seed=self.seed
+        )
+
+
+@dataclass(frozen=True)
+class Soundtrack:
+    """The files one generation wrote, and its JSON record."""
+
+    midi_path: Path
+    wav_path: Path
+    video_path: Path
+    json_path: Path
+    pianoroll_path: Path
+    record: dict = field(default_factory=dict)
+
+
+def file_digest(path: str | Path) -> str:
+    """SHA-256 of a file's bytes (the analysis cache key: same content, same analysis)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def emotion_segments(analysis, controls: Controls) -> tuple:
+    """The generator's emotion segments for an analysis under the user's controls."""
+    from vemidi.types import EmotionSegment
+
+    valence = analysis.valence if controls.valence is None else controls.valence
+    arousal = analysis.arousal if controls.arousal is None else controls.arousal
+    if not controls.per_scene or len(analysis.segments) < 2:
+        return (EmotionSegment(0.0, analysis.duration_s, valence, arousal),)
+    shift_v, shift_a = valence - analysis.valence, arousal - analysis.arousal
+    return tuple(
+        EmotionSegment(
+            s.start_s,
+            s.end_s,
+            float(min(1.0, max(-1.0, s.valence + shift_v))),
+            float(min(1.0, max(-1.0, s.arousal + shift_a))),
+        )
+        for s in analysis.segments
+    )
+
+
+class Pipeline:
+    """Loads the analyzers and the music model once; analyses are cached by file content."""
+
+    def __init__(self, profile: str = "embedded", analysis_config=None, cache_size: int = 8):
+        if profile not in PROFILES:
+            raise InvalidInputError(
+                f"profile must be one of {', '.join(PROFILES)}; got {profile!r}."
+            )
+        self.profile = profile
+        self.analysis_config = analysis_config
+        self.cache_size = cache_size
+        self._analyzer = None
+        self._cache: OrderedDict[str, object] = OrderedDict()
+
+    @property
+    def analyzer(self):
+        """The video analyzer of this profile (created on first use)."""
+        if self._analyzer is None:
+            from vemidi.emotion.analyze import make_analyzer
+
+            self._analyzer = make_analyzer(self.profile, self.analysis_config)
+        return self._analyzer
+
+    def analyze(self, video: str | Path, progress: Progress | None = None):
+        """Analyse a video, or return the cached analysis of a file with the same content.
+
+        Raises:
+            MediaError: the file is not a readable video or is too long.
+        """
+        from vemidi.media.probe import open_container
+
+        open_container(video).close()  # a missing or empty file fails with its own message
+        key = file_digest(video)
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            if progress:
+                progress(1.0, "analysis (cached)")
+            return self._cache[key]
+        analysis = self.analyzer.analyze(video, progress)
+        self._cache[key] = analysis
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+        return analysis
+
+    def soundtrack(
+        self,
+        video: str | Path,
+        analysis,
+        controls: Controls | None = None,
+        out_dir: str | Path = ".",
+        progress: Progress | None = None,
+    ) -> Soundtrack:
+        """Compose, render and mux a soundtrack for ``video`` from its ``analysis``.
+
+        Writes ``<stem>-vemidi.{mid,wav,mp4,json,png}`` into ``out_dir``; files appear only
+        once complete, and nothing is left behind on failure.
+
+        Raises:
+            VemidiError: bad controls (cuts outside the video, ...), model, soundfont or ffmpeg
+                failures, each with one clear sentence.
+        """
+        from vemidi.media.mux import mux, publish
+        from vemidi.music.compose import ComposeRequest, compose
+        from vemidi.music.pianoroll import save_grid
+        from vemidi.synth import render_soundtrack, resolve_soundfont, write_wav
+
+        controls = controls or Controls()
+        report = progress or (lambda f, m: None)
+        video, out_dir = Path(video), Path(out_dir)
+        soundfont = resolve_soundfont(controls.soundfont)
+        cuts = analysis.cuts_s if controls.cuts_s is None else tuple(sorted(controls.cuts_s))
+        request = ComposeRequest(
+            duration_s=analysis.duration_s,
+            segments=emotion_segments(analysis, controls),
+            cuts_s=cuts,
+            sampling=controls.sampling(),
+            cut_config=CutConfig(min_gap_s=controls.min_cut_gap_s),
+            more_instruments=controls.more_instruments,
+            model=controls.model,
+        )
+        piece = compose(request, lambda f, m: report(0.7 * f, m))
+        stem = f"{video.stem}-vemidi"
+        paths = {ext: out_dir / f"{stem}.{ext}" for ext in ("mid", "wav", "mp4", "json", "png")}
+        with tempfile.TemporaryDirectory(prefix="vemidi-") as tmp:
+            work = {ext: Path(tmp) / p.name for ext, p in paths.items()}
+            piece.write_midi(work["mid"])
+            report(0.72, "rendering audio")
+            audio = render_soundtrack(piece.midi, analysis.duration_s, soundfont)
+            write_wav(work["wav"], audio)
+            report(0.85, f"muxing ({controls.audio_mode})")
+            mux(video, audio, work["mp4"], controls.audio_mode)
+            report(0.95, "piano roll")
+            notes = piece.result.decoded.notes
+            save_grid(
+                [("vemidi soundtrack", notes, analysis.duration_s, list(piece.result.targets_s))],
+                work["png"],
+                columns=1,
+            )
+            record = {
+                "video": video.name,
+                "profile": self.profile,
+                "analysis": analysis.to_json(),
+                "controls": {**asdict(controls), "cuts_s": list(cuts)},
+                "soundfont": soundfont.name,
+                "composition": piece.summary(),
+            }
+            work["json"].write_text(json.dumps(record, indent=2, default=_json_default))
+            for ext, path in paths.items():
+                publish(work[ext], path)
+        report(1.0, "done")
+        return Soundtrack(
+            paths["mid"], paths["wav"], paths["mp4"], paths["json"], paths["png"], record
+        )
+
+
+def _json_default(value):
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return str(value)
+
+
+def make_soundtrack(
+    video: str | Path,
+    out_dir: str | Path = ".",
+    controls: Controls | None = None,
+    profile: str = "embedded",
+    progress: Progress | None = None,
+) -> Soundtrack:
+    """Analyse ``video`` and write its soundtrack files into ``out_dir`` (one call).
+
+    Example:
+        >>> from vemidi import make_soundtrack, Controls
+        >>> make_soundtrack("clip.mp4", "out/", Controls(arousal=0.5)).video_path  # doctest: +SKIP
+    """
+    pipeline = Pipeline(profile)
+    report = progress or (lambda f, m: None)
+    analysis = pipeline.analyze(video, lambda f, m: report(0.5 * f, m))
+    return pipeline.soundtrack(
+        video, analysis, controls, out_dir, lambda f, m: report(0.5 + 0.5 * f, m)
+    )
