@@ -12,8 +12,7 @@ setup-test:
 	@scripts/setup.sh --test
 
 run: setup
-	$(BIN)/vemidi compose --valence 0.6 --arousal 0.4 --duration 30 --cuts 8,16,24 \
-		-o demo.mid --wav demo.wav --json demo.json
+	$(BIN)/python app.py
 
 test: setup-test
 	$(BIN)/ruff check vemidi tests bench app.py
@@ -29,6 +28,7 @@ format:
 
 bench: setup
 	$(BIN)/python bench/generate_speed.py
+	$(BIN)/python bench/end_to_end.py
 
 clean:
 	rm -rf .venv .pytest_cache .ruff_cache .hypothesis

@@ -11,6 +11,8 @@ from __future__ import annotations
 import functools
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -35,6 +37,24 @@ MODALITY_TITLES = {
     "visual": "Image content",
 }
 PROFILE = os.environ.get("VEMIDI_PROFILE", "embedded")
+
+
+def spaces_bootstrap() -> None:
+    """On Hugging Face Spaces, install requirements-nodeps.txt with ``--no-deps`` once.
+
+    Spaces installs requirements.txt with dependencies; facenet-pytorch and fer publish pins
+    (old torch, TensorFlow, moviepy 1) that would break it, so they come in here. Only runs
+    where Spaces sets ``SPACE_ID`` and the packages are missing.
+    """
+    import importlib.util
+
+    if not os.environ.get("SPACE_ID"):
+        return
+    if all(importlib.util.find_spec(name) for name in ("facenet_pytorch", "fer")):
+        return
+    nodeps = ROOT / "requirements-nodeps.txt"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-r", str(nodeps)],
+                   check=True)  # fmt: skip
 
 
 @functools.cache
@@ -81,7 +101,7 @@ def _evidence_text(analysis) -> tuple[str, str, str]:
             lines.append(f"**{MODALITY_TITLES[name]}**: {ev['absent']}")
         else:
             shown = ", ".join(
-                f"{k.replace('_', ' ')} {v:g}" for k, v in ev.items() if isinstance(v, (int, float))
+                f"{k.replace('_', ' ')} {v:.2f}" for k, v in ev.items() if isinstance(v, float)
             )
             lines.append(f"**{MODALITY_TITLES[name]}**: {shown}")
     return speech, onscreen, "\n\n".join(lines)
@@ -371,6 +391,7 @@ def build() -> gr.Blocks:
     return demo
 
 
+spaces_bootstrap()
 demo = build()
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ Usage: python bench/analyze_speed.py
 
 from __future__ import annotations
 
+import re
 import resource
 import subprocess
 import sys
@@ -30,8 +31,9 @@ SENTENCES = (
 )
 
 
-def make_clip(folder: Path, shift: int = 0) -> Path:
-    """30 s at 25 fps, 640x360: face, text and colour scenes of 5 s, speech throughout."""
+def make_clip(folder: Path, shift: int = 0, seconds: int = 30) -> Path:
+    """``seconds`` (a multiple of 10) at 25 fps, 640x360: face, text and colour scenes of 5 s,
+    a spoken sentence every 10 s."""
     from PIL import Image, ImageDraw, ImageFont
     from skimage import data
 
@@ -39,7 +41,7 @@ def make_clip(folder: Path, shift: int = 0) -> Path:
 
     face = np.asarray(Image.fromarray(data.astronaut()).resize((360, 360)))
     scenes = []
-    for i in range(6):
+    for i in range(seconds // 5):
         card = np.zeros((360, 640, 3), np.uint8)
         if (i + shift) % 3 == 0:
             card[:, 140:500] = face
@@ -51,25 +53,33 @@ def make_clip(folder: Path, shift: int = 0) -> Path:
         else:
             card[:] = (200, 140 + 10 * i, 60)
         scenes += [card] * 125
-    audio = np.zeros(30 * 44100, np.float32)
-    for k, sentence in enumerate(SENTENCES):
+    audio = np.zeros(seconds * 44100, np.float32)
+    for k in range(seconds // 10):
         wav = folder / f"s{k}.wav"
-        subprocess.run(["espeak-ng", "-w", str(wav), sentence], check=True)
+        subprocess.run(["espeak-ng", "-w", str(wav), SENTENCES[k % 3]], check=True)
         speech = decode_audio(wav, 44100)
         start = k * 10 * 44100
         audio[start : start + len(speech)] = speech[: len(audio) - start]
-    return write_video(folder / f"clip{shift}.mp4", scenes, audio=audio)
+    return write_video(folder / f"clip{shift}-{seconds}s.mp4", scenes, audio=audio)
+
+
+def stage_times(run) -> dict[str, float]:
+    """Seconds spent in each stage of ``run(progress)``: each progress message starts a stage
+    (messages with a running count, "composing 3/30 s", are one stage)."""
+    start = time.perf_counter()
+    marks: list[tuple[float, str]] = [(start, "start")]
+    run(lambda f, m: marks.append((time.perf_counter(), re.sub(r"\s*\d.*$", "", m))))
+    marks.append((time.perf_counter(), "end"))
+    stages: dict[str, float] = {}
+    for (t0, name), (t1, _) in itertools.pairwise(marks):
+        stages[name] = stages.get(name, 0.0) + t1 - t0
+    stages["total"] = marks[-1][0] - start
+    return stages
 
 
 def timed_analysis(analyzer, path: Path) -> dict[str, float]:
-    """Seconds spent in each stage (the progress callback marks stage boundaries)."""
-    marks: list[tuple[float, str]] = []
-    analyzer.analyze(path, lambda f, m: marks.append((time.perf_counter(), m)))
-    stages = {}
-    for (t0, name), (t1, _) in itertools.pairwise(marks):
-        stages[name] = stages.get(name, 0.0) + t1 - t0
-    stages["total"] = marks[-1][0] - marks[0][0]
-    return stages
+    """Seconds spent in each stage of one analysis."""
+    return stage_times(lambda progress: analyzer.analyze(path, progress))
 
 
 def main() -> None:

@@ -1,0 +1,168 @@
+"""The Gradio app served on localhost, driven by gradio_client and by headless Chromium.
+
+The server is the real ``python app.py`` in a subprocess (offline, embedded profile). Chromium is
+Debian's (packages-test.txt), driven through Playwright with the system browser: no browser
+download. The screenshot goes to ``$VEMIDI_SCREENSHOT`` when set (the README's picture comes
+from here), else into the test's temporary folder.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--no-first-run"]  # fmt: skip
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """``python app.py`` on a free port; limits lowered so the bad-input cases are cheap."""
+    port = _free_port()
+    log = tmp_path_factory.mktemp("server") / "app.log"
+    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_SERVER_NAME": "127.0.0.1",
+           "VEMIDI_MAX_VIDEO_S": "20", "VEMIDI_MAX_UPLOAD": "3mb",
+           "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}  # fmt: skip
+    with open(log, "w") as out:
+        process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=out,
+                                   stderr=subprocess.STDOUT)  # fmt: skip
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.time() + 120
+        while True:
+            try:
+                urllib.request.urlopen(url, timeout=2)
+                break
+            except OSError:
+                if process.poll() is not None or time.time() > deadline:
+                    pytest.fail(f"the app did not start:\n{log.read_text()[-3000:]}")
+                time.sleep(0.5)
+        assert "Running on local URL" in log.read_text()
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    from gradio_client import Client
+
+    return Client(server, verbose=False)
+
+
+def _analyze(client, video):
+    from gradio_client import handle_file
+
+    return client.predict(handle_file(str(video)), "embedded", api_name="/analyze")
+
+
+def test_client_analyze_then_generate(client, story):
+    from gradio_client import handle_file
+
+    out = _analyze(client, story)
+    summary, faces, fused, valence, cuts = out[0], out[1], out[6], out[-3], out[-1]
+    assert "valence" in summary and faces["label"] == "joy" and fused["label"] == "joy"
+    assert valence > 0.3 and cuts == "3.00"
+    video, wav, roll, files, report, _ = client.predict(
+        handle_file(str(story)), "embedded", -0.4, 0.6, False, "3", 5, 1.2, 0.6, "more (3+)",
+        None, "replace", api_name="/generate",
+    )  # fmt: skip
+    from vemidi.media.probe import probe
+
+    assert probe(video).duration_s == pytest.approx(6.0, abs=0.1)
+    assert Path(wav).stat().st_size > 6 * 44100 * 2 and Path(roll).is_file()
+    assert sorted(Path(f).suffix for f in files) == [".json", ".mid", ".mp4", ".wav"]
+    assert "notes" in report
+
+
+@pytest.mark.parametrize("kind", ["not a video", "corrupt", "too long", "too large"])
+def test_bad_input_is_one_clear_error_and_the_app_keeps_serving(client, story, tmp_path, kind):
+    from gradio_client import handle_file
+    from media_factory import cards, write_video
+
+    path = tmp_path / "bad.mp4"
+    if kind == "not a video":
+        path.write_text("hello, I am a text file")
+    elif kind == "corrupt":
+        path.write_bytes(story.read_bytes()[:4000])
+    elif kind == "too long":  # 25 s of tiny frames: over the server's 20 s limit
+        path = write_video(path, cards([(9, 9, 9), (200, 9, 9)], 12.5, size=(32, 32)), fps=4)
+    else:
+        path.write_bytes(os.urandom(4 * 1024 * 1024))  # over the 3 MB upload limit
+    with pytest.raises(Exception) as error:  # gradio_client raises its own types
+        client.predict(handle_file(str(path)), "embedded", api_name="/analyze")
+    message = str(error.value)
+    expected = {"not a video": "not a readable video", "corrupt": "bad.mp4",
+                "too long": "the limit is 20 s", "too large": "size"}[kind]  # fmt: skip
+    assert expected in message and "Traceback" not in message
+    out = client.predict(api_name="/use_detected", video=handle_file(str(story)),
+                         profile="embedded")  # fmt: skip
+    assert out[2] == "3.00"  # the next request works (and is served from the cache)
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Debian's chromium")
+def test_browser_drop_slide_generate(server, story, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    shot = Path(os.environ.get("VEMIDI_SCREENSHOT", tmp_path / "app.png"))
+    with sync_playwright() as p:
+        browser = p.chromium.launch_persistent_context(
+            str(tmp_path / "profile"),  # a fresh --user-data-dir
+            executable_path=shutil.which("chromium"),
+            args=CHROMIUM_ARGS,
+            headless=True,
+            viewport={"width": 1280, "height": 900},
+        )
+        try:
+            page = browser.new_page()
+            page.goto(server)
+            _drop_file(page, "#video-in", story)
+            page.wait_for_selector("#video-in video", timeout=60_000)
+            page.get_by_text("Detected:").wait_for(timeout=120_000)
+            valence = page.locator("#valence input[type=number]")
+            valence.fill("-0.5")
+            valence.press("Enter")
+            page.locator("#generate").click()
+            page.wait_for_selector("#video-out video", timeout=180_000)
+            page.get_by_text("notes").first.wait_for(timeout=30_000)
+            assert page.locator("#valence input[type=number]").input_value() == "-0.5"
+            shot.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(shot), full_page=True)
+        finally:
+            browser.close()
+    assert shot.stat().st_size > 20_000
+
+
+def _drop_file(page, selector: str, path: Path) -> None:
+    """Drag a file from the desktop onto an element: a real drop event with a DataTransfer."""
+    import base64
+
+    data = base64.b64encode(path.read_bytes()).decode()
+    transfer = page.evaluate_handle(
+        """([data, name]) => {
+            const bytes = Uint8Array.from(atob(data), c => c.charCodeAt(0));
+            const dt = new DataTransfer();
+            dt.items.add(new File([bytes], name, {type: "video/mp4"}));
+            return dt;
+        }""",
+        [data, path.name],
+    )
+    target = page.locator(f"{selector} [data-testid='upload-container'], {selector} button").first
+    for event in ("dragenter", "dragover", "drop"):
+        target.dispatch_event(event, {"dataTransfer": transfer})
