@@ -98,7 +98,7 @@ def main() -> None:
             loader()
         load_s = time.perf_counter() - start
         analyzer = VideoAnalyzer()
-        analyzer.text_emotion.prototypes()
+        analyzer.models.text_emotion.prototypes()
         warm = timed_analysis(analyzer, clips[0])
         second = timed_analysis(analyzer, clips[1])
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

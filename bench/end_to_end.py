@@ -54,8 +54,11 @@ def main() -> None:
         return
     rows = []
     for seconds in (int(x) for x in args.lengths.split(",")):
-        out = subprocess.run([sys.executable, __file__, "--child", str(seconds)], check=True,
-                             capture_output=True, text=True).stdout  # fmt: skip
+        child = subprocess.run([sys.executable, __file__, "--child", str(seconds)],
+                               capture_output=True, text=True)  # fmt: skip
+        if child.returncode:
+            sys.exit(f"the {seconds} s run failed:\n{child.stderr[-3000:]}")
+        out = child.stdout
         rows += [json.loads(line) for line in out.splitlines() if line.startswith("{")]
     names = list(dict.fromkeys(n for r in rows for n in r["stages"] if n not in ("start",)))
     print(f"{'stage':26}" + "".join(f"{r['seconds']:>5} s {r['run']:5}" for r in rows))

@@ -55,8 +55,6 @@ def test_bad_videos_exit_2_with_one_line(tmp_path, story, content):
     assert set(tmp_path.iterdir()) == before  # nothing left behind
 
 
-def test_too_long_and_hub(story):
+def test_too_long(story):
     result = run("analyze", str(story), "--max-duration", "2")
     assert result.returncode == 2 and "limit" in result.stderr
-    result = run("analyze", str(story), "--models", "hub")
-    assert result.returncode == 2 and "hub" in result.stderr

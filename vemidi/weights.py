@@ -231,3 +231,28 @@ def load_ocr() -> object:
         raise ModelLoadError(f"the packaged OCR models cannot be loaded: {e}.") from e
     quiet_third_party()  # RapidOCR resets its logger's level while it loads
     return engine
+
+
+@functools.lru_cache(maxsize=8)
+def load_hub_pipeline(task: str, model_id: str) -> object:
+    """A transformers pipeline on the CPU for a Hub model id or a local folder (hub profile).
+
+    Offline (``HF_HUB_OFFLINE=1``, or no network) only models already in the Hugging Face cache
+    load.
+
+    Raises:
+        ModelLoadError: transformers is missing, or the model is neither cached nor downloadable.
+    """
+    try:
+        from transformers import pipeline
+    except ImportError as e:
+        raise ModelLoadError("the hub profile needs transformers: pip install transformers.") from e
+    quiet_third_party()
+    try:
+        return pipeline(task, model=model_id, device="cpu")
+    except (OSError, ValueError, RuntimeError) as e:
+        raise ModelLoadError(
+            f"the hub model {model_id} is not available here ({str(e).splitlines()[0][:160]}); "
+            f"run once with network access so it downloads to the Hugging Face cache "
+            f"(or `hf download {model_id}`), or use the embedded profile."
+        ) from e

