@@ -151,6 +151,22 @@ def test_hits_and_misses_cover_the_targets(debug_model):
         assert any(abs(c - hit) <= 1.0 for c in result.decoded.chord_times_s)
 
 
+def test_every_cut_gets_a_held_chord_unless_the_rule_is_off(debug_model):
+    cuts = [2.5, 7.0, 11.0, 15.5]
+    on = generate(debug_model, 18.0, _one(18.0), cuts_s=cuts, sampling=SamplingConfig(seed=4))
+    assert on.hits_s == cuts and not on.missed_s and set(on.forced_s) <= set(on.hits_s)
+    for cut in on.forced_s:  # forced chords land on the cut itself (8 ms ticks)
+        assert min(abs(c - cut) for c in on.decoded.chord_times_s) < tk.TICK_S
+    for cut in cuts:  # and they are chords: at least 3 notes start there
+        near = min(on.decoded.chord_times_s, key=lambda c: abs(c - cut))
+        assert sum(abs(n.start_s - near) < 1e-6 for n in on.decoded.notes) >= 3
+    alone = SamplingConfig(cut_chords=False)
+    runs = [generate(debug_model, 18.0, _one(18.0), cuts_s=cuts,
+                     sampling=dataclasses.replace(alone, seed=s)) for s in range(4)]  # fmt: skip
+    assert all(not r.forced_s for r in runs)
+    assert any(r.missed_s for r in runs)  # the random model alone misses cuts
+
+
 def test_segments_switch_condition(debug_model):
     two = [EmotionSegment(0.0, 5.0, -0.8, -0.8), EmotionSegment(5.0, 10.0, 0.8, 0.8)]
     one = [EmotionSegment(0.0, 10.0, -0.8, -0.8)]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from media_factory import FPS, cards, fade, tone, write_video
 
 from vemidi.errors import MediaError
 from vemidi.media.cuts import detect_cuts, segments_between
 from vemidi.media.frames import decode_audio, sample_frames
+from vemidi.media.mux import mux
 from vemidi.media.probe import probe
 
 RED, GREEN, BLUE, GREY = (200, 30, 30), (30, 180, 60), (20, 40, 200), (128, 128, 128)
@@ -138,3 +140,14 @@ def test_common_containers(tmp_path, suffix, video_codec, audio_codec, rate):
     assert len(sample_frames(path, rate_hz=1.0)) == pytest.approx(10, abs=1)
     assert len(decode_audio(path)) == pytest.approx(160000, rel=0.03)
     assert detect_cuts(path, info.duration_s).cuts_s == pytest.approx((5.0,), abs=0.05)
+    # Muxed into MP4 with the original kept as the first track and music as the second.
+    music = np.repeat(tone(info.duration_s, 330.0)[:, None], 2, axis=1)
+    out = mux(path, music, tmp_path / "scored.mp4", mode="keep")
+    import av
+
+    with av.open(str(out)) as container:
+        kinds = [(s.type, s.codec_context.name) for s in container.streams]
+        lengths = [float(s.duration * s.time_base) for s in container.streams.audio]
+    copied = {"libx264": "h264", "libvpx-vp9": "vp9"}.get(video_codec, "h264")  # mpeg4: re-encoded
+    assert kinds == [("video", copied), ("audio", "aac"), ("audio", "aac")]
+    assert lengths == pytest.approx([info.duration_s] * 2, abs=0.06)

@@ -16,6 +16,7 @@ import dataclasses
 import sys
 from pathlib import Path
 
+from vemidi.config import SamplingConfig
 from vemidi.errors import InvalidInputError
 
 
@@ -98,7 +99,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         cut_pieces=3 if args.quick else args.cut_pieces,
         emotion_duration_s=15.0 if args.quick else 30.0,
         cut_duration_s=30.0 if args.quick else 60.0,
-        key_prior=args.key_prior,
+        sampling=SamplingConfig(key_prior=args.key_prior, density_prior=args.density_prior),
     )
     data = Path(args.data) if args.data else None
     if data is not None and not data.is_file():
@@ -152,7 +153,18 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--data", default=None, help="training data cache (runs/.../data.pkl)")
     p.add_argument("--seeds", type=int, default=5, help="seeds per grid cell (default 5)")
     p.add_argument("--cut-pieces", type=int, default=10, help="60 s pieces with random cuts")
-    p.add_argument("--key-prior", type=float, default=0.0, help="key prior weight to evaluate")
+    p.add_argument(
+        "--key-prior",
+        type=float,
+        default=SamplingConfig.key_prior,
+        help=f"key prior weight (default {SamplingConfig.key_prior:g})",
+    )
+    p.add_argument(
+        "--density-prior",
+        type=float,
+        default=SamplingConfig.density_prior,
+        help=f"density prior weight (default {SamplingConfig.density_prior:g})",
+    )
     p.add_argument("--quick", action="store_true", help="a small run (tests, smoke checks)")
     p.add_argument("--examples", default=None, help="write quadrant example MIDI files here")
     p.add_argument("--audio", default=None, help="render the examples to WAV here")

@@ -38,8 +38,12 @@ class SamplingConfig:
             see ``logits.MaxNoteLength``).
         key_prior: weight of the decoding-time key prior (a scaled log key profile of the
             requested key added to note-on logits); 0 turns it off. Our addition, not EMSYNC's.
+        density_prior: weight of the decoding-time density prior (time-shift logits tilted by
+            arousal, see ``logits.DensityPrior``); 0 turns it off. Our addition, not EMSYNC's.
         mode_threshold: |valence| above which a major (positive) or minor (negative) key is
             requested from a model with a key prefix; below it the key stays open.
+        cut_chords: guarantee a boundary chord at every cut the model has not marked itself
+            (see ``logits.CutChord``; our addition, not EMSYNC's). False: the model alone.
     """
 
     temperature: float = 1.35
@@ -50,9 +54,11 @@ class SamplingConfig:
     chord_min_notes: int = 3
     chord_hold_s: float = 1.0
     max_events_per_step: int = 32
-    max_note_s: float = 4.0
-    key_prior: float = 0.0
+    max_note_s: float = 2.0
+    key_prior: float = 2.0
+    density_prior: float = 1.0
     mode_threshold: float = 0.25
+    cut_chords: bool = True
 
     def __post_init__(self) -> None:
         check_range("temperature", self.temperature, 0.05, 5.0)
@@ -65,6 +71,7 @@ class SamplingConfig:
         check_range("max_events_per_step", self.max_events_per_step, 4, 1000)
         check_range("max_note_s", self.max_note_s, 0.0, 60.0)
         check_range("key_prior", self.key_prior, 0.0, 10.0)
+        check_range("density_prior", self.density_prior, 0.0, 10.0)
         check_range("mode_threshold", self.mode_threshold, 0.0, 1.0)
 
 

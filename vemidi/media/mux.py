@@ -23,8 +23,9 @@ import numpy as np
 from vemidi.errors import InvalidInputError, MediaError
 
 AUDIO_MODES = ("replace", "mix", "keep")
-# Codecs an MP4 carries and browsers play: these are copied; anything else becomes H.264.
-_COPYABLE = ("h264", "hevc", "av1", "vp9", "mpeg4")
+# Codecs an MP4 carries and browsers play: these are copied; anything else (MPEG-4 part 2 from
+# old AVIs, MJPEG, Theora, ...) is re-encoded to H.264 so the result plays in the page.
+_COPYABLE = ("h264", "hevc", "av1", "vp9")
 ORIGINAL_DUCK_DB = -12.0  # level of the original audio under the music in ``mix`` mode
 _STDERR_TAIL = 400
 

@@ -55,6 +55,7 @@ class BoundaryTracker:
     config: CutConfig = field(default_factory=CutConfig)
     hits_s: list[float] = field(default_factory=list)
     missed_s: list[float] = field(default_factory=list)
+    forced_s: list[float] = field(default_factory=list)
     chord_times_s: list[float] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -64,13 +65,16 @@ class BoundaryTracker:
         while self.targets_s and self.targets_s[0] < now_s - self.config.tolerance_s:
             self.missed_s.append(self.targets_s.pop(0))
 
-    def on_chord(self, now_s: float) -> bool:
-        """Record a CHORD token at ``now_s``; returns whether it hit a remaining boundary."""
+    def on_chord(self, now_s: float, forced: bool = False) -> bool:
+        """Record a CHORD token at ``now_s`` (``forced``: by ``logits.CutChord``, not chosen by
+        the model); returns whether it hit a remaining boundary."""
         self.chord_times_s.append(now_s)
         self._drop_passed(now_s)
         for i, target in enumerate(self.targets_s):
             if abs(target - now_s) <= self.config.tolerance_s:
                 self.hits_s.append(self.targets_s.pop(i))
+                if forced:
+                    self.forced_s.append(self.hits_s[-1])
                 return True
             if target > now_s:
                 break
@@ -81,6 +85,10 @@ class BoundaryTracker:
         upcoming = [t for t in self.targets_s if t >= now_s]
         distance = upcoming[0] - now_s if upcoming else math.inf
         return offset_input(distance, self.config.horizon_s)
+
+    def next_unmarked_s(self) -> float | None:
+        """The earliest boundary not yet marked by a CHORD (None when none is left)."""
+        return self.targets_s[0] if self.targets_s else None
 
     def finish(self) -> None:
         """At the end of the piece, every remaining boundary counts as missed."""

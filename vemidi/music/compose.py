@@ -121,6 +121,7 @@ class Composition:
             "cuts_targeted_s": [round(t, 3) for t in r.targets_s],
             "cuts_hit_s": [round(t, 3) for t in r.hits_s],
             "cuts_missed_s": [round(t, 3) for t in r.missed_s],
+            "cuts_forced_s": [round(t, 3) for t in r.forced_s],
             "chord_times_s": [round(t, 3) for t in r.decoded.chord_times_s],
             "generation_s": round(r.elapsed_s, 3),
         }

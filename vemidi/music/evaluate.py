@@ -31,22 +31,19 @@ class EvalConfig:
     emotion_duration_s: float = 30.0
     cut_pieces: int = 10
     cut_duration_s: float = 60.0
-    key_prior: float = 0.0
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
 
 
-def _generate(model, duration_s, valence, arousal, seed, cuts_s=(), config=None, key_prior=0.0):
+def _generate(model, duration_s, valence, arousal, seed, cuts_s=(), config=None):
     from vemidi.music.generate import generate
 
-    sampling = replace((config or EvalConfig()).sampling, seed=seed, key_prior=key_prior)
+    sampling = replace((config or EvalConfig()).sampling, seed=seed)
     segments = [EmotionSegment(0.0, duration_s, valence, arousal)]
     tonic = None if math.isnan(valence) else pick_tonic(seed)
     return generate(model, duration_s, segments, list(cuts_s), sampling, tonic=tonic)
 
 
-def emotion_control(
-    model, config: EvalConfig, nulled: bool = False, key_prior: float = 0.0, progress=None
-) -> dict:
+def emotion_control(model, config: EvalConfig, nulled: bool = False, progress=None) -> dict:
     """Pieces on the valence x arousal grid; Spearman of request vs measured mode and density.
 
     With ``nulled`` the model gets no conditions (and no key) while the requested values are kept
@@ -58,8 +55,7 @@ def emotion_control(
         for seed in range(config.seeds):
             v_in, a_in = (math.nan, math.nan) if nulled else (valence, arousal)
             result = _generate(
-                model, config.emotion_duration_s, v_in, a_in, seed, config=config,
-                key_prior=key_prior,
+                model, config.emotion_duration_s, v_in, a_in, seed, config=config
             )  # fmt: skip
             notes, duration = result.decoded.notes, result.duration_s
             rows.append(
@@ -105,15 +101,21 @@ def random_cuts(rng: np.random.Generator, duration_s: float) -> list[float]:
     return cuts
 
 
-def cut_alignment(model, config: EvalConfig, boundaries: bool = True, progress=None) -> dict:
+def cut_alignment(
+    model, config: EvalConfig, boundaries: bool = True, guarantee: bool = True, progress=None
+) -> dict:
     """Share of cuts with a CHORD onset within +-1 s, and distances to long sonorities.
 
     With ``boundaries=False`` the same cut lists are measured on pieces generated without the
     boundary signal (the ablation); the chance rate uses uniformly random times instead of cuts
-    on the boundary-conditioned pieces.
+    on the boundary-conditioned pieces. ``guarantee`` turns the decoding-time cut chord
+    (``logits.CutChord``) on or off; ``forced_share`` is the share of cuts whose chord it forced.
     """
     rng = np.random.default_rng(1234)
+    sampling = replace(config.sampling, cut_chords=guarantee and boundaries)
+    config = replace(config, sampling=sampling)
     chord_hits, sonority_hits, distances, chance_chord, chance_sonority = [], [], [], [], []
+    forced = 0
     for i in range(config.cut_pieces):
         cuts = random_cuts(rng, config.cut_duration_s)
         random_times = sorted(rng.uniform(0.5, config.cut_duration_s - 0.5, len(cuts)).tolist())
@@ -121,6 +123,7 @@ def cut_alignment(model, config: EvalConfig, boundaries: bool = True, progress=N
             model, config.cut_duration_s, 0.3, 0.3, 100 + i, cuts if boundaries else (),
             config=config,
         )  # fmt: skip
+        forced += len(result.forced_s)
         chords = result.decoded.chord_times_s
         sonorities = measures.long_sonority_onsets(result.decoded.notes)
         chord_d = measures.nearest_distance(chords, cuts)
@@ -134,7 +137,9 @@ def cut_alignment(model, config: EvalConfig, boundaries: bool = True, progress=N
             progress((i + 1) / config.cut_pieces, f"cut pieces {i + 1}/{config.cut_pieces}")
     return {
         "cuts": len(chord_hits),
+        "guarantee": sampling.cut_chords,
         "chord_within_1s": float(np.mean(chord_hits)),
+        "forced_share": forced / max(1, len(chord_hits)),
         "long_sonority_within_1s": float(np.mean(sonority_hits)),
         "median_distance_to_long_sonority_s": float(np.median(distances)),
         "chance_chord_within_1s": float(np.mean(chance_chord)),
@@ -178,6 +183,12 @@ def speed(model, duration_s: float = 60.0) -> dict:
         "seconds": result.elapsed_s,
         "real_time_factor": duration_s / result.elapsed_s,
     }
+
+
+def without_priors(config: EvalConfig) -> EvalConfig:
+    """The same experiments with the decoding-time key and density priors off (the model's
+    learned control alone)."""
+    return replace(config, sampling=replace(config.sampling, key_prior=0.0, density_prior=0.0))
 
 
 def config_dict(config: EvalConfig) -> dict:

@@ -20,7 +20,7 @@ from vemidi.config import CutConfig, SamplingConfig
 from vemidi.music import tokenizer as tk
 from vemidi.music.boundaries import BoundaryTracker
 from vemidi.music.keys import KeyPrior, key_for_valence
-from vemidi.music.logits import DecodeState, Sampler, default_rules
+from vemidi.music.logits import DecodeState, DensityPrior, Sampler, default_rules
 from vemidi.music.model import KVCache, MusicTransformer
 from vemidi.types import EmotionSegment
 
@@ -38,6 +38,7 @@ class GenerationResult:
         targets_s: the boundaries the generator aimed at (cuts after thinning).
         hits_s: boundaries with a CHORD within the tolerance.
         missed_s: boundaries without one.
+        forced_s: the hits whose CHORD ``logits.CutChord`` forced (the model did not choose it).
         elapsed_s: wall time of the generation.
         keys: the key class requested for each segment (None: open).
     """
@@ -48,6 +49,7 @@ class GenerationResult:
     targets_s: list[float]
     hits_s: list[float]
     missed_s: list[float]
+    forced_s: list[float]
     elapsed_s: float
     keys: list[int | None]
 
@@ -130,7 +132,8 @@ def generate(
         raise ValueError("at least one emotion segment is needed")
     started = time.perf_counter()
     key_prior = KeyPrior(sampling.key_prior)
-    rules = [key_prior, *default_rules(sampling)]
+    density_prior = DensityPrior(sampling.density_prior)
+    rules = [key_prior, density_prior, *default_rules(sampling)]
     sampler = Sampler(sampling)
     state = DecodeState()
     tracker = BoundaryTracker(list(cuts_s or []), cut_config)
@@ -145,6 +148,7 @@ def generate(
     def cond_for(index: int) -> torch.Tensor:
         seg = segments[index]
         key_prior.key = keys[index]
+        density_prior.arousal = seg.arousal
         key_tensor = torch.tensor([-1 if keys[index] is None else keys[index]])
         return model.condition_vectors(
             torch.tensor([seg.valence]), torch.tensor([seg.arousal]), key_tensor
@@ -159,6 +163,8 @@ def generate(
     logits = window.encode(tokens, offsets, cond_for(segment))
     last_report = 0.0
     while True:
+        next_cut = tracker.next_unmarked_s()
+        state.next_cut_ticks = -1 if next_cut is None else tk.to_ticks(next_cut)
         for rule in rules:
             logits = rule(logits, state)
         token = sampler(logits)
@@ -167,7 +173,7 @@ def generate(
         state.update(token, sampling)
         now_s = state.time_ticks * tk.TICK_S
         if token == tk.CHORD:
-            tracker.on_chord(now_s)
+            tracker.on_chord(now_s, forced=state.forced_chord)
         tokens.append(token)
         offsets.append(tracker.offset(now_s))
         new_segment = _segment_at(segments, now_s)
@@ -190,6 +196,7 @@ def generate(
         targets_s=sorted(tracker.hits_s + tracker.missed_s),
         hits_s=tracker.hits_s,
         missed_s=tracker.missed_s,
+        forced_s=tracker.forced_s,
         elapsed_s=time.perf_counter() - started,
         keys=keys,
     )

@@ -30,6 +30,8 @@ _OFF_SLICE = slice(tk.NOTE_BASE, tk.NOTE_BASE + _N_KEYS)
 _ON_SLICE = slice(tk.NOTE_BASE + _N_KEYS, tk.VOCAB_SIZE)
 _SHIFT_SLICE = slice(tk.SHIFT_BASE, tk.NOTE_BASE)
 _NEG_INF = float("-inf")
+_SHIFT_TICKS = torch.arange(1, tk.NOTE_BASE - tk.SHIFT_BASE + 1)  # ticks of each shift token
+_LOG_SHIFT = torch.log(_SHIFT_TICKS / 12.0)  # 12 ticks ~ 0.1 s: shorter shifts < 0 < longer
 
 
 @dataclass
@@ -45,6 +47,8 @@ class DecodeState:
     chord_notes_needed: int = 0
     chord_keys: list[int] = field(default_factory=list)
     hold_until_ticks: int = -1
+    next_cut_ticks: int = -1  # the next boundary not yet marked by a CHORD (-1: none)
+    forced_chord: bool = False  # set by CutChord when it leaves CHORD as the only choice
 
     def update(self, token: int, config: SamplingConfig) -> None:
         """Advance the state by one sampled token."""
@@ -113,6 +117,55 @@ class BoundaryChord:
         return logits
 
 
+class DensityPrior:
+    """Our fallback for arousal, as the key prior is for valence: tilt the time-shift logits.
+
+    Adds ``weight * -arousal * ln(ticks / 12)`` to each shift token, then renormalises the shifts
+    so that their total probability (how often time moves) stays the model's: high arousal
+    favours short shifts (more events per second), low arousal long ones. The model's own
+    arousal response separates +0.8 from the rest but hardly 0 from -0.8 (model card); this
+    makes the request audible at every level. ``arousal`` is set per emotion segment (NaN: off).
+    """
+
+    def __init__(self, weight: float) -> None:
+        self.weight = weight
+        self.arousal = float("nan")
+
+    def __call__(self, logits: torch.Tensor, state: DecodeState) -> torch.Tensor:
+        if self.weight > 0 and self.arousal == self.arousal:  # not NaN
+            shifts = logits[_SHIFT_SLICE]
+            before = torch.logsumexp(shifts, 0)
+            tilted = shifts + (self.weight * -self.arousal) * _LOG_SHIFT.to(logits.dtype)
+            if torch.isfinite(before):  # keep P(time moves) as the model said: only the length
+                logits[_SHIFT_SLICE] = tilted - torch.logsumexp(tilted, 0) + before
+        return logits
+
+
+class CutChord:
+    """Our addition: every cut gets its boundary chord, placed by the model or else forced.
+
+    EMSYNC leaves the CHORD before a cut to the model, guided by the boundary offset. A small
+    CPU-trained model marks only part of the cuts (see the model card), and a soundtrack whose
+    chord misses the cut is the failure a user hears. So time may not step past the next
+    unmarked cut, and on reaching it CHORD is the only choice; ``BoundaryChord`` then makes it a
+    real, held chord. A CHORD the
+    model samples within the tolerance before the cut marks it and nothing is forced.
+    """
+
+    def __call__(self, logits: torch.Tensor, state: DecodeState) -> torch.Tensor:
+        state.forced_chord = False
+        cut = state.next_cut_ticks
+        if cut < 0 or state.chord_notes_needed > 0:
+            return logits
+        if state.time_ticks >= cut:
+            logits.fill_(_NEG_INF)
+            logits[tk.CHORD] = 0.0
+            state.forced_chord = True
+        else:
+            logits[_SHIFT_SLICE][state.time_ticks + _SHIFT_TICKS > cut] = _NEG_INF
+        return logits
+
+
 class ForceProgress:
     """After ``max_events`` events at one instant, only a time shift may follow."""
 
@@ -120,7 +173,8 @@ class ForceProgress:
         self.max_events = max_events
 
     def __call__(self, logits: torch.Tensor, state: DecodeState) -> torch.Tensor:
-        if state.events_since_shift >= self.max_events:
+        # A boundary chord's few note-ons come first (they are bounded by chord_min_notes).
+        if state.events_since_shift >= self.max_events and state.chord_notes_needed == 0:
             shifts = logits[_SHIFT_SLICE].clone()
             logits.fill_(_NEG_INF)
             logits[_SHIFT_SLICE] = torch.where(torch.isinf(shifts), 0.0, shifts)
@@ -156,6 +210,8 @@ def default_rules(config: SamplingConfig) -> list:
         NoteGrammar(),
         BoundaryChord(),
         ForceProgress(config.max_events_per_step),
+        # After ForceProgress, which re-opens every time shift, including those past the cut.
+        *([CutChord()] if config.cut_chords else []),
         MaxNoteLength(config.max_note_s),
     ]
 

@@ -301,6 +301,9 @@ def train(
                 window_start, window_tokens, losses = time.perf_counter(), 0, []
         metrics = evaluate_batches(model, eval_batches)
         _save_state(state_path, model, optimizer, step, rng, elapsed_s, config)
+    except KeyboardInterrupt:  # Ctrl-C: keep the progress, resume later with the same command
+        _save_state(state_path, model, optimizer, step, rng, elapsed_s, config)
+        raise
     finally:
         log_file.close()
     metrics.update(step=step, elapsed_s=elapsed_s, parameters=parameter_count(model))
