@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -263,24 +264,11 @@ def build() -> gr.Blocks:
                     features = gr.Markdown()
         gr.Markdown("## Steer the music")
         with gr.Row():
-            valence = gr.Slider(
-                -1,
-                1,
-                value=0,
-                step=0.05,
-                label="Valence",
-                info="negative ... positive",
-                elem_id="valence",
-            )
-            arousal = gr.Slider(
-                -1,
-                1,
-                value=0,
-                step=0.05,
-                label="Arousal",
-                info="calm ... excited",
-                elem_id="arousal",
-            )
+            valence, arousal = (
+                gr.Slider(-1, 1, value=0, step=0.05, label=name.title(), info=info, elem_id=name)
+                for name, info in (("valence", "negative ... positive"),
+                                   ("arousal", "calm ... excited"))
+            )  # fmt: skip
             reset = gr.Button("Use detected", size="sm")
         with gr.Row():
             cuts = gr.Textbox(
@@ -357,22 +345,12 @@ def build() -> gr.Blocks:
         reset.click(
             use_detected, [video_in, profile], [valence, arousal, cuts], api_name="use_detected"
         )
+        # The same order as generate()'s parameters.
+        generate_inputs = [video_in, profile, valence, arousal, per_scene, cuts, seed,
+                           temperature, top_p, instruments, soundfont, audio_mode]  # fmt: skip
         generate_btn.click(
             generate,
-            [
-                video_in,
-                profile,
-                valence,
-                arousal,
-                per_scene,
-                cuts,
-                seed,
-                temperature,
-                top_p,
-                instruments,
-                soundfont,
-                audio_mode,
-            ],
+            generate_inputs,
             [video_out, audio_out, roll, files, report, va_image],
             api_name="generate",
             concurrency_id="heavy",
@@ -395,4 +373,5 @@ spaces_bootstrap()
 demo = build()
 
 if __name__ == "__main__":
+    threading.Thread(target=lambda: pipeline(PROFILE).warm_up(), daemon=True).start()
     demo.launch(max_file_size=MAX_UPLOAD, show_error=True)

@@ -51,7 +51,7 @@ def make_clip(folder: Path, shift: int = 0, seconds: int = 30) -> Path:
                                        font=ImageFont.load_default(size=34))  # fmt: skip
             card = np.asarray(image)
         else:
-            card[:] = (200, 140 + 10 * i, 60)
+            card[:] = (200, 140 + 10 * (i % 10), 60)
         scenes += [card] * 125
     audio = np.zeros(seconds * 44100, np.float32)
     for k in range(seconds // 10):
@@ -67,7 +67,7 @@ def stage_times(run) -> dict[str, float]:
     """Seconds spent in each stage of ``run(progress)``: each progress message starts a stage
     (messages with a running count, "composing 3/30 s", are one stage)."""
     start = time.perf_counter()
-    marks: list[tuple[float, str]] = [(start, "start")]
+    marks: list[tuple[float, str]] = [(start, "probing")]
     run(lambda f, m: marks.append((time.perf_counter(), re.sub(r"\s*\d.*$", "", m))))
     marks.append((time.perf_counter(), "end"))
     stages: dict[str, float] = {}
@@ -105,7 +105,8 @@ def main() -> None:
     print(f"model loading: {load_s:.1f} s (faces, OCR, sentence encoder, Whisper)")
     print(f"{'stage':24} {'clip 1 s':>9} {'clip 2 s':>9}")
     for name in warm:
-        print(f"{name:24} {warm[name]:9.2f} {second.get(name, 0.0):9.2f}")
+        if max(warm[name], second.get(name, 0.0)) >= 0.005:
+            print(f"{name:24} {warm[name]:9.2f} {second.get(name, 0.0):9.2f}")
     print(f"cold start (loading + clip 1): {load_s + warm['total']:.1f} s")
     print(f"peak resident memory: {peak_mb:.0f} MB; clip: 30 s, 640x360, 25 fps")
 

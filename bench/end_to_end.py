@@ -60,10 +60,12 @@ def main() -> None:
             sys.exit(f"the {seconds} s run failed:\n{child.stderr[-3000:]}")
         out = child.stdout
         rows += [json.loads(line) for line in out.splitlines() if line.startswith("{")]
-    names = list(dict.fromkeys(n for r in rows for n in r["stages"] if n not in ("start",)))
-    print(f"{'stage':26}" + "".join(f"{r['seconds']:>5} s {r['run']:5}" for r in rows))
+    names = list(dict.fromkeys(n for r in rows for n in r["stages"]))
+    print(f"{'stage':36}" + "".join(f"{str(r['seconds']) + ' s ' + r['run']:>12}" for r in rows))
     for name in names:
-        print(f"{name:26}" + "".join(f"{r['stages'].get(name, 0.0):12.2f}" for r in rows))
+        if name == "total" or max(r["stages"].get(name, 0.0) for r in rows) < 0.005:
+            continue
+        print(f"{name:36}" + "".join(f"{r['stages'].get(name, 0.0):12.2f}" for r in rows))
     for r in rows:
         ratio = r["seconds"] / r["stages"]["wall"]
         print(f"{r['seconds']} s clip, {r['run']}: {r['stages']['wall']:.1f} s wall "

@@ -151,3 +151,16 @@ def test_common_containers(tmp_path, suffix, video_codec, audio_codec, rate):
     copied = {"libx264": "h264", "libvpx-vp9": "vp9"}.get(video_codec, "h264")  # mpeg4: re-encoded
     assert kinds == [("video", copied), ("audio", "aac"), ("audio", "aac")]
     assert lengths == pytest.approx([info.duration_s] * 2, abs=0.06)
+
+
+def test_same_picture_tells_repeats_from_changes():
+    from vemidi.media.frames import same_picture
+
+    rng = np.random.default_rng(0)
+    frame = rng.integers(0, 255, (90, 160, 3), dtype=np.uint8)
+    noisy = np.clip(frame.astype(int) + rng.integers(-1, 2, frame.shape), 0, 255).astype(np.uint8)
+    assert same_picture(frame, frame) and same_picture(frame, noisy)  # re-encoding noise
+    assert not same_picture(frame, 255 - frame)
+    shifted = np.roll(frame, 8, axis=1)  # a camera pan
+    assert not same_picture(frame, shifted)
+    assert not same_picture(frame, frame[:80])  # another size

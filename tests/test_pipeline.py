@@ -156,3 +156,12 @@ def test_cli_soundtrack_bad_input(clip, tmp_path, args):
     assert result.returncode == 2, result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_warm_up_loads_every_embedded_model():
+    from vemidi import weights
+
+    Pipeline().warm_up()
+    loaders = (weights.load_music_model, weights.load_face_models, weights.load_ocr,
+               weights.load_sentence_encoder, weights.load_whisper)  # fmt: skip
+    assert all(loader.cache_info().currsize >= 1 for loader in loaders)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 import tempfile
 from collections import OrderedDict
@@ -21,6 +22,7 @@ from vemidi.config import CutConfig, SamplingConfig, check_range
 from vemidi.errors import InvalidInputError
 
 Progress = Callable[[float, str], None]
+log = logging.getLogger(__name__)
 PROFILES = ("embedded", "hub")
 
 
@@ -138,6 +140,25 @@ class Pipeline:
 
             self._analyzer = make_analyzer(self.profile, self.analysis_config)
         return self._analyzer
+
+    def warm_up(self) -> None:
+        """Load every model now (an app calls this in the background at start, so the first
+        user does not wait ~10 s). Failures are left for the first real use to report."""
+        from vemidi import weights
+        from vemidi.errors import VemidiError
+
+        try:
+            weights.load_music_model(None)
+            if self.profile == "embedded":
+                weights.load_face_models()
+                weights.load_ocr()
+                weights.load_sentence_encoder()
+                weights.load_whisper()
+                self.analyzer.models.text_emotion.prototypes()
+            else:
+                self.analyzer  # noqa: B018 (creating the hub analyzer loads its pipelines)
+        except VemidiError as e:
+            log.warning("warm-up: %s", e)
 
     def analyze(self, video: str | Path, progress: Progress | None = None):
         """Analyse a video, or return the cached analysis of a file with the same content.

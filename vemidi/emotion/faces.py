@@ -14,6 +14,7 @@ import numpy as np
 
 from vemidi.emotion.affect import EMOTIONS
 from vemidi.emotion.fusion import ModalityResult, absent
+from vemidi.media.frames import same_picture
 
 FER_LABELS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 _TO_EKMAN = {"angry": "anger", "disgust": "disgust", "fear": "fear", "happy": "joy",
@@ -97,9 +98,15 @@ class FaceAnalyzer:
         expressive: list[float] = []
         frames_with_faces = 0
         key_frame: dict | None = None
+        previous: tuple[float, np.ndarray] | None = None
         for time_s, rgb in frames:
             if time_s not in self._cache:
-                self._cache[time_s] = self.faces_in(rgb)
+                # A repeat of the previous frame (a still shot) has the same faces.
+                if previous is not None and same_picture(previous[1], rgb):
+                    self._cache[time_s] = self._cache[previous[0]]
+                else:
+                    self._cache[time_s] = self.faces_in(rgb)
+            previous = (time_s, rgb)
             faces = [dict(face) for face in self._cache[time_s]]
             if not faces:
                 continue

@@ -13,6 +13,7 @@ import numpy as np
 
 from vemidi.emotion.fusion import ModalityResult, absent
 from vemidi.emotion.text_emotion import TextEmotion
+from vemidi.media.frames import same_picture
 
 MIN_SCORE = 0.6
 
@@ -35,8 +36,12 @@ def analyze_onscreen_text(
         return absent("no frames")
     picks = np.unique(np.linspace(0, len(frames) - 1, min(max_frames, len(frames))).astype(int))
     seen: dict[str, dict] = {}
+    last_read: np.ndarray | None = None
     for i in picks:
         time_s, rgb = frames[i]
+        if last_read is not None and same_picture(last_read, rgb):
+            continue  # the same card is still on screen: its lines are already in
+        last_read = rgb
         for text, score in read_lines(rgb):
             key = re.sub(r"\W+", " ", text).strip().lower()
             if score >= MIN_SCORE and len(re.findall(r"[A-Za-z]", text)) >= 2 and key not in seen:

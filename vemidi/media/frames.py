@@ -118,3 +118,21 @@ def decode_audio(path: str | Path, sample_rate_hz: int = 16000) -> np.ndarray:
     if not chunks:
         return np.zeros(0, dtype=np.float32)
     return np.clip(np.concatenate(chunks).astype(np.float32), -1.0, 1.0)
+
+
+def same_picture(a: np.ndarray, b: np.ndarray, tolerance: float = 1.0) -> bool:
+    """Whether two RGB frames show the same still picture (a static shot, a held title card).
+
+    Compares 32x32 grey thumbnails: a mean absolute difference under ``tolerance`` grey levels
+    (of 255) counts as the same. Analyzers use it to skip re-running a model on a repeat.
+    """
+    if a.shape != b.shape:
+        return False
+    return float(np.abs(_thumbnail(a) - _thumbnail(b)).mean()) < tolerance
+
+
+def _thumbnail(rgb: np.ndarray) -> np.ndarray:
+    h, w = rgb.shape[:2]
+    ys = np.linspace(0, h - 1, 32).astype(int)
+    xs = np.linspace(0, w - 1, 32).astype(int)
+    return rgb[ys][:, xs].astype(np.float32).mean(axis=-1)
