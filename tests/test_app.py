@@ -144,6 +144,12 @@ def test_browser_drop_slide_generate(server, story, tmp_path):
             assert page.locator("#valence input[type=number]").input_value() == "-0.5"
             shot.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(shot), full_page=True)
+            # Bad input through the page: one clear sentence in a toast, and the page lives on.
+            bad = tmp_path / "notes.mp4"
+            bad.write_text("these are my notes, not a video")
+            page.locator("#video-in button[aria-label='Clear']").first.click()
+            _drop_file(page, "#video-in", bad)
+            page.get_by_text("is not a readable video").first.wait_for(timeout=60_000)
         finally:
             browser.close()
     assert shot.stat().st_size > 20_000
