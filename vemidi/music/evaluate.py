@@ -68,6 +68,7 @@ def emotion_control(model, config: EvalConfig, nulled: bool = False, progress=No
                     "key_change_rate": measures.key_change_rate(notes, duration),
                     "statistics": measures.statistics(notes, duration),
                     "tokens_per_s": result.tokens_per_s,
+                    "generation_s": result.elapsed_s,
                 }
             )
         if progress:
@@ -88,6 +89,9 @@ def emotion_control(model, config: EvalConfig, nulled: bool = False, progress=No
             for a in config.grid
         },
         "key_change_rate": float(np.mean([r["key_change_rate"] for r in rows])),
+        "real_time_factor": len(rows)
+        * config.emotion_duration_s
+        / max(1e-9, sum(r["generation_s"] for r in rows)),
         "rows": rows,
     }
 
@@ -174,14 +178,23 @@ def statistics_overlap(generated: list[dict], reference: list[dict]) -> dict:
 
 
 def speed(model, duration_s: float = 60.0) -> dict:
-    """Tokens/s and real-time factor for one piece of ``duration_s``."""
-    result = _generate(model, duration_s, 0.5, 0.5, 7, cuts_s=(15.0, 30.0, 45.0))
+    """Tokens/s and real-time factor for three pieces of ``duration_s`` (valence 0.5; arousal
+    -0.8, 0 and 0.8: busier music needs more tokens per second), three cuts each."""
+    pieces = []
+    for arousal in (-0.8, 0.0, 0.8):
+        result = _generate(model, duration_s, 0.5, arousal, 7, cuts_s=(15.0, 30.0, 45.0))
+        pieces.append({"arousal": arousal, "tokens": len(result.tokens),
+                       "seconds": result.elapsed_s,
+                       "real_time_factor": duration_s / result.elapsed_s})  # fmt: skip
+    seconds = sum(p["seconds"] for p in pieces)
     return {
-        "duration_s": duration_s,
-        "tokens": len(result.tokens),
-        "tokens_per_s": result.tokens_per_s,
-        "seconds": result.elapsed_s,
-        "real_time_factor": duration_s / result.elapsed_s,
+        "duration_s": duration_s * len(pieces),
+        "tokens": sum(p["tokens"] for p in pieces),
+        "tokens_per_s": sum(p["tokens"] for p in pieces) / seconds,
+        "seconds": seconds,
+        "real_time_factor": duration_s * len(pieces) / seconds,
+        "slowest_real_time_factor": min(p["real_time_factor"] for p in pieces),
+        "pieces": pieces,
     }
 
 

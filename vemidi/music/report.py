@@ -205,8 +205,10 @@ def summary_lines(report: dict) -> list[str]:
         ]
         lines.append("overlap with held-out (generated vs held-out mean): " + ", ".join(parts))
     lines.append(
-        f"speed: {s['tokens_per_s']:.0f} tokens/s, {s['duration_s']:.0f} s of music in "
-        f"{s['seconds']:.1f} s ({s['real_time_factor']:.1f}x real time)"
+        f"speed: {s['tokens_per_s']:.0f} tokens/s, {s['duration_s']:.0f} s of music (3 pieces of "
+        f"60 s, arousal -0.8/0/+0.8) in {s['seconds']:.1f} s: {s['real_time_factor']:.1f}x real "
+        f"time, slowest piece {s.get('slowest_real_time_factor', 0.0):.1f}x; the "
+        f"{len(e['rows'])} emotion-grid pieces: {e.get('real_time_factor', 0.0):.1f}x"
     )
     for x in report.get("examples", []):
         lines.append(
