@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import math
 import tempfile
 from collections import OrderedDict
 from collections.abc import Callable
@@ -243,19 +242,13 @@ class Pipeline:
                 "soundfont": soundfont.name,
                 "composition": piece.summary(),
             }
-            work["json"].write_text(json.dumps(record, indent=2, default=_json_default))
+            work["json"].write_text(json.dumps(record, indent=2, default=str))
             for ext, path in paths.items():
                 publish(work[ext], path)
         report(1.0, "done")
         return Soundtrack(
             paths["mid"], paths["wav"], paths["mp4"], paths["json"], paths["png"], record
         )
-
-
-def _json_default(value):
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return str(value)
 
 
 def make_soundtrack(
