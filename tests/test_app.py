@@ -135,13 +135,17 @@ def test_browser_drop_slide_generate(server, story, tmp_path):
             _drop_file(page, "#video-in", story)
             page.wait_for_selector("#video-in video", timeout=60_000)
             page.get_by_text("Detected:").wait_for(timeout=120_000)
-            valence = page.locator("#valence input[type=number]")
-            valence.fill("-0.5")
-            valence.press("Enter")
+            # Move the valence slider with the keyboard, as a user would: 0.05 per arrow press.
+            detected = float(page.locator("#valence input[type=number]").input_value())
+            slider = page.locator("#valence input[type=range]")
+            slider.focus()
+            for _ in range(round((detected + 0.5) / 0.05)):
+                page.keyboard.press("ArrowLeft")
             page.locator("#generate").click()
             page.wait_for_selector("#video-out video", timeout=180_000)
             page.get_by_text("notes").first.wait_for(timeout=30_000)
-            assert page.locator("#valence input[type=number]").input_value() == "-0.5"
+            moved = float(page.locator("#valence input[type=number]").input_value())
+            assert moved == pytest.approx(-0.5, abs=0.051) and moved < detected - 0.5
             shot.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(shot), full_page=True)
             # Bad input through the page: one clear sentence in a toast, and the page lives on.
