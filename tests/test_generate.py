@@ -167,6 +167,26 @@ def test_every_cut_gets_a_held_chord_unless_the_rule_is_off(debug_model):
     assert any(r.missed_s for r in runs)  # the random model alone misses cuts
 
 
+def test_density_prior_changes_step_lengths_not_how_often_time_moves():
+    from vemidi.music.logits import DensityPrior
+
+    torch.manual_seed(0)
+    base = torch.randn(tk.VOCAB_SIZE)
+    shifts = slice(tk.SHIFT_BASE, tk.NOTE_BASE)
+    ticks = torch.arange(1, tk.NOTE_BASE - tk.SHIFT_BASE + 1, dtype=torch.float32)
+    mean_step = {}
+    for arousal in (-0.8, 0.8):
+        prior = DensityPrior(1.0)
+        prior.arousal = arousal
+        p = torch.softmax(prior(base.clone(), DecodeState()), 0)
+        before = float(torch.softmax(base, 0)[shifts].sum())
+        assert float(p[shifts].sum()) == pytest.approx(before, rel=1e-4)
+        mean_step[arousal] = float((p[shifts] * ticks).sum() / p[shifts].sum())
+    assert mean_step[0.8] < mean_step[-0.8]  # excited: shorter steps between events
+    off = DensityPrior(1.0)  # arousal NaN (unconditioned): no change
+    assert torch.equal(off(base.clone(), DecodeState()), base)
+
+
 def test_segments_switch_condition(debug_model):
     two = [EmotionSegment(0.0, 5.0, -0.8, -0.8), EmotionSegment(5.0, 10.0, 0.8, 0.8)]
     one = [EmotionSegment(0.0, 10.0, -0.8, -0.8)]

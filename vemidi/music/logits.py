@@ -148,8 +148,8 @@ class CutChord:
     CPU-trained model marks only part of the cuts (see the model card), and a soundtrack whose
     chord misses the cut is the failure a user hears. So time may not step past the next
     unmarked cut, and on reaching it CHORD is the only choice; ``BoundaryChord`` then makes it a
-    real, held chord. A CHORD the
-    model samples within the tolerance before the cut marks it and nothing is forced.
+    real, held chord. A CHORD the model samples within the tolerance before the cut marks it,
+    and nothing is forced.
     """
 
     def __call__(self, logits: torch.Tensor, state: DecodeState) -> torch.Tensor:
