@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,7 +21,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 import itertools
 
-from media_factory import write_video
+from media_factory import speak, write_video
 
 SENTENCES = (
     "I am very happy today. This is a wonderful day.",
@@ -36,8 +35,6 @@ def make_clip(folder: Path, shift: int = 0, seconds: int = 30) -> Path:
     a spoken sentence every 10 s."""
     from PIL import Image, ImageDraw, ImageFont
     from skimage import data
-
-    from vemidi.media.frames import decode_audio
 
     face = np.asarray(Image.fromarray(data.astronaut()).resize((360, 360)))
     scenes = []
@@ -53,13 +50,7 @@ def make_clip(folder: Path, shift: int = 0, seconds: int = 30) -> Path:
         else:
             card[:] = (200, 140 + 10 * (i % 10), 60)
         scenes += [card] * 125
-    audio = np.zeros(seconds * 44100, np.float32)
-    for k in range(seconds // 10):
-        wav = folder / f"s{k}.wav"
-        subprocess.run(["espeak-ng", "-w", str(wav), SENTENCES[k % 3]], check=True)
-        speech = decode_audio(wav, 44100)
-        start = k * 10 * 44100
-        audio[start : start + len(speech)] = speech[: len(audio) - start]
+    audio = sum(speak(SENTENCES[k % 3], seconds, at_s=10.0 * k) for k in range(seconds // 10))
     return write_video(folder / f"clip{shift}-{seconds}s.mp4", scenes, audio=audio)
 
 

@@ -10,9 +10,7 @@ times, a face or none, on-screen text and speech, so every analyzer has somethin
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +18,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from media_factory import FPS, write_video  # noqa: E402  (the tests' PyAV writer)
+from media_factory import FPS, speak, write_video  # noqa: E402  (the tests' PyAV writer)
 
 SIZE = (480, 270)
 
@@ -58,17 +56,7 @@ def _tint(rgb: np.ndarray, scale) -> np.ndarray:
 
 def _speech(text: str, seconds: float, speed_wpm: int, at_s: float = 0.5) -> np.ndarray:
     """espeak-ng's voice for ``text`` placed at ``at_s`` in a track of ``seconds`` (44.1 kHz)."""
-    from vemidi.media.frames import decode_audio
-
-    with tempfile.TemporaryDirectory() as tmp:
-        wav = Path(tmp) / "say.wav"
-        subprocess.run(["espeak-ng", "-s", str(speed_wpm), "-w", str(wav), text], check=True)
-        voice = decode_audio(wav, 44100)
-    track = np.zeros(round(seconds * 44100), np.float32)
-    start = round(at_s * 44100)
-    n = min(len(voice), len(track) - start)
-    track[start : start + n] = 0.8 * voice[:n]
-    return track
+    return 0.8 * speak(text, seconds, at_s, words_per_min=speed_wpm)
 
 
 def _pad(seconds: float, chord_hz: tuple[float, ...], level: float) -> np.ndarray:

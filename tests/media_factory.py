@@ -79,15 +79,43 @@ def tone(seconds: float, freq_hz: float = 440.0, rate_hz: int = 44100) -> np.nda
     return 0.5 * np.sin(2 * np.pi * freq_hz * t).astype(np.float32)
 
 
-def story_video(folder: Path) -> Path:
-    """6 s: the astronaut photo for 3 s, a hard cut, a text card for 3 s; espeak speech."""
+def speak(
+    text: str,
+    seconds: float | None = None,
+    at_s: float = 0.0,
+    rate_hz: int = 44100,
+    words_per_min: int | None = None,
+    voice: str | None = None,
+) -> np.ndarray:
+    """Mono float audio of espeak-ng (Debian's, offline) saying ``text``, starting at ``at_s``
+    in a silent track of ``seconds`` (None: just the speech)."""
     import shutil
     import subprocess
-
-    from PIL import Image, ImageDraw, ImageFont
-    from skimage import data
+    import tempfile
 
     from vemidi.media.frames import decode_audio
+
+    if shutil.which("espeak-ng") is None:
+        raise RuntimeError("espeak-ng is missing: make test installs packages-test.txt")
+    options = [*(["-v", voice] if voice else []),
+               *(["-s", str(words_per_min)] if words_per_min else [])]  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        wav = Path(tmp) / "say.wav"
+        subprocess.run(["espeak-ng", *options, "-w", str(wav), text], check=True)
+        speech = decode_audio(wav, rate_hz)
+    if seconds is None:
+        return speech
+    track = np.zeros(round(seconds * rate_hz), np.float32)
+    start = round(at_s * rate_hz)
+    n = max(0, min(len(speech), len(track) - start))
+    track[start : start + n] = speech[:n]
+    return track
+
+
+def story_video(folder: Path) -> Path:
+    """6 s: the astronaut photo for 3 s, a hard cut, a text card for 3 s; espeak speech."""
+    from PIL import Image, ImageDraw, ImageFont
+    from skimage import data
 
     face = np.asarray(Image.fromarray(data.astronaut()).resize((320, 320)))
     face_card = np.zeros((320, 480, 3), np.uint8)
@@ -96,12 +124,5 @@ def story_video(folder: Path) -> Path:
     ImageDraw.Draw(text).text((30, 130), "Happy birthday Anna!", fill="white",
                               font=ImageFont.load_default(size=36))  # fmt: skip
     frames = [face_card] * 75 + [np.asarray(text)] * 75
-    wav = folder / "say.wav"
-    if shutil.which("espeak-ng") is None:
-        raise RuntimeError("espeak-ng is missing: make test installs packages-test.txt")
-    subprocess.run(["espeak-ng", "-s", "130", "-w", str(wav),
-                    "I am very happy today. This is a wonderful day."], check=True)  # fmt: skip
-    speech = decode_audio(wav, 44100)
-    audio = np.zeros(6 * 44100, np.float32)
-    audio[: min(len(speech), len(audio))] = speech[: len(audio)]
+    audio = speak("I am very happy today. This is a wonderful day.", 6.0, words_per_min=130)
     return write_video(folder / "story.mp4", frames, audio=audio)

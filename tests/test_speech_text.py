@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-
 import numpy as np
 import pytest
+from media_factory import speak
 
 from vemidi.emotion.onscreen_text import analyze_onscreen_text, read_lines
 from vemidi.emotion.speech import analyze_speech, transcribe
 from vemidi.emotion.text_emotion import TextEmotion
-from vemidi.media.frames import decode_audio
 
 
 @pytest.fixture(scope="module")
@@ -19,13 +16,9 @@ def text_emotion():
     return TextEmotion()
 
 
-def spoken(tmp_path, sentence: str) -> np.ndarray:
+def spoken(sentence: str) -> np.ndarray:
     """16 kHz mono audio of espeak-ng saying ``sentence`` (Debian package, offline)."""
-    if shutil.which("espeak-ng") is None:
-        pytest.fail("espeak-ng is missing: make test installs packages-test.txt")
-    wav = tmp_path / "say.wav"
-    subprocess.run(["espeak-ng", "-v", "en-us", "-s", "130", "-w", str(wav), sentence], check=True)
-    return decode_audio(wav)
+    return speak(sentence, rate_hz=16000, words_per_min=130, voice="en-us")
 
 
 def text_frame(lines: list[str], size=(640, 360)) -> np.ndarray:
@@ -39,8 +32,8 @@ def text_frame(lines: list[str], size=(640, 360)) -> np.ndarray:
     return np.asarray(image)
 
 
-def test_speech_is_transcribed_and_scored(tmp_path, text_emotion):
-    audio = spoken(tmp_path, "I am very happy today. This is a wonderful day.")
+def test_speech_is_transcribed_and_scored(text_emotion):
+    audio = spoken("I am very happy today. This is a wonderful day.")
     segments = transcribe(audio)
     text = " ".join(s["text"] for s in segments).lower()
     assert "happy" in text and "wonderful" in text

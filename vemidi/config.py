@@ -20,6 +20,12 @@ def check_range(name: str, value: float, low: float, high: float) -> None:
         raise InvalidInputError(f"{name} must be between {low:g} and {high:g}, got {value!r}.")
 
 
+def check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
+    """Raise :class:`InvalidInputError` unless ``value`` is one of ``choices``."""
+    if value not in choices:
+        raise InvalidInputError(f"{name} must be one of {', '.join(choices)}; got {value!r}.")
+
+
 @dataclass(frozen=True)
 class SamplingConfig:
     """How tokens are drawn from the model (EMSYNC demo defaults).

@@ -17,12 +17,11 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from vemidi.config import CutConfig, SamplingConfig, check_range
-from vemidi.errors import InvalidInputError
+from vemidi.config import CutConfig, SamplingConfig, check_choice, check_range
+from vemidi.emotion.analyze import PROFILES
 
 Progress = Callable[[float, str], None]
 log = logging.getLogger(__name__)
-PROFILES = ("embedded", "hub")
 
 
 @dataclass(frozen=True)
@@ -62,10 +61,7 @@ class Controls:
         for name in ("valence", "arousal"):
             if getattr(self, name) is not None:
                 check_range(name, getattr(self, name), -1.0, 1.0)
-        if self.audio_mode not in AUDIO_MODES:
-            raise InvalidInputError(
-                f"audio mode must be one of {', '.join(AUDIO_MODES)}; got {self.audio_mode!r}."
-            )
+        check_choice("audio mode", self.audio_mode, AUDIO_MODES)
         check_range("min_cut_gap_s", self.min_cut_gap_s, 0.0, 60.0)
         self.sampling()  # validates temperature, top_p and seed
 
@@ -121,15 +117,13 @@ class Pipeline:
     """Loads the analyzers and the music model once; analyses are cached by file content."""
 
     def __init__(self, profile: str = "embedded", analysis_config=None, cache_size: int = 8):
-        if profile not in PROFILES:
-            raise InvalidInputError(
-                f"profile must be one of {', '.join(PROFILES)}; got {profile!r}."
-            )
+        check_choice("profile", profile, PROFILES)
         self.profile = profile
         self.analysis_config = analysis_config
         self.cache_size = cache_size
         self._analyzer = None
         self._cache: OrderedDict[str, object] = OrderedDict()
+        self._digests: dict[tuple, str] = {}  # (path, size, mtime) -> content digest
 
     @property
     def analyzer(self):
@@ -151,13 +145,21 @@ class Pipeline:
             if self.profile == "embedded":
                 weights.load_face_models()
                 weights.load_ocr()
-                weights.load_sentence_encoder()
                 weights.load_whisper()
-                self.analyzer.models.text_emotion.prototypes()
+                self.analyzer.models.text_emotion.prototypes()  # loads the sentence encoder
             else:
                 self.analyzer  # noqa: B018 (creating the hub analyzer loads its pipelines)
         except VemidiError as e:
             log.warning("warm-up: %s", e)
+
+    def _digest(self, video: str | Path) -> str:
+        """The file's content digest, hashed once per path, size and modification time (the
+        app asks again on every Generate; a large upload would be re-read each time)."""
+        stat = Path(video).stat()
+        key = (str(Path(video).resolve()), stat.st_size, stat.st_mtime_ns)
+        if key not in self._digests:
+            self._digests[key] = file_digest(video)
+        return self._digests[key]
 
     def analyze(self, video: str | Path, progress: Progress | None = None):
         """Analyse a video, or return the cached analysis of a file with the same content.
@@ -168,7 +170,7 @@ class Pipeline:
         from vemidi.media.probe import open_container
 
         open_container(video).close()  # a missing or empty file fails with its own message
-        key = file_digest(video)
+        key = self._digest(video)
         if key in self._cache:
             self._cache.move_to_end(key)
             if progress:

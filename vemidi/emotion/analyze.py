@@ -13,11 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vemidi.config import check_range
+from vemidi.config import check_choice, check_range
 from vemidi.emotion.affect import to_valence_arousal
 from vemidi.emotion.fusion import DEFAULT_WEIGHTS, MODALITIES, ModalityResult, fuse
 
 Progress = Callable[[float, str], None]
+PROFILES = ("embedded", "hub")  # model profiles: offline packaged weights, or Hub models
 AUDIO_RATE_HZ = 16000
 
 
@@ -244,12 +245,9 @@ def make_analyzer(profile: str = "embedded", config: AnalysisConfig | None = Non
         InvalidInputError: unknown profile.
         ModelLoadError: (hub) a model is neither cached nor downloadable.
     """
-    from vemidi.errors import InvalidInputError
-
-    if profile == "embedded":
-        return VideoAnalyzer(config)
+    check_choice("profile", profile, PROFILES)
     if profile == "hub":
         from vemidi.emotion.hub import hub_models
 
         return VideoAnalyzer(config, hub_models())
-    raise InvalidInputError(f"profile must be embedded or hub; got {profile!r}.")
+    return VideoAnalyzer(config)

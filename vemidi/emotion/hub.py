@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from vemidi.emotion.affect import EMOTIONS
+from vemidi.emotion.faces import FER_LABELS
 from vemidi.emotion.fusion import ModalityResult, absent
 
 HUB_MODELS = {
@@ -25,6 +26,13 @@ HUB_MODELS = {
     "text": "j-hartmann/emotion-english-distilroberta-base",
     "faces": "trpakov/vit-face-expression",
     "audio": "MIT/ast-finetuned-audioset-10-10-0.4593",
+}
+_TASKS = {  # the transformers pipeline task of each modality's model
+    "faces": "image-classification",
+    "speech": "automatic-speech-recognition",
+    "text": "text-classification",
+    "audio": "audio-classification",
+    "image": "zero-shot-image-classification",
 }
 IMAGE_PROMPTS = {
     "anger": "a photo of an angry, hostile scene",
@@ -53,7 +61,6 @@ AUDIOSET_TO_EKMAN = {
 # Label spellings used by emotion classifiers -> FER order / Ekman names.
 _ALIASES = {"angry": "anger", "happy": "joy", "happiness": "joy", "sad": "sadness",
             "surprised": "surprise", "fearful": "fear", "disgusted": "disgust"}  # fmt: skip
-FER_ORDER = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 SAMPLE_RATE_HZ = 16000
 AUDIO_WINDOW_S = 10.0
 MAX_IMAGE_FRAMES = 8
@@ -71,10 +78,16 @@ def _scores(output) -> dict[str, float]:
     return {_ekman(item["label"]): float(item["score"]) for item in output}
 
 
-def _result(total: dict[str, float], confidence: float, evidence: dict) -> ModalityResult:
+def _result(
+    total: dict[str, float],
+    confidence: float,
+    evidence: dict,
+    missing: str = "no emotional evidence",
+) -> ModalityResult:
+    """Normalised Ekman probabilities from unnormalised scores; ``absent(missing)`` if none."""
     mass = sum(total.get(e, 0.0) for e in EMOTIONS)
     if mass <= 0:
-        return absent(evidence.get("absent", "no emotional evidence"))
+        return absent(missing)
     probs = {e: total.get(e, 0.0) / mass for e in EMOTIONS}
     return ModalityResult(probs, float(np.clip(confidence, 0.0, 1.0)), evidence)
 
@@ -88,14 +101,11 @@ class HubModels:
     def pipeline(self, name: str):
         from vemidi.weights import load_hub_pipeline
 
-        task = {"image": "zero-shot-image-classification", "speech": "automatic-speech-recognition",
-                "text": "text-classification", "faces": "image-classification",
-                "audio": "audio-classification"}[name]  # fmt: skip
-        return load_hub_pipeline(task, self.ids[name])
+        return load_hub_pipeline(_TASKS[name], self.ids[name])
 
     def load_all(self) -> None:
         """Load every pipeline now, so a missing model fails before any work starts."""
-        for name in ("faces", "speech", "text", "audio", "image"):
+        for name in _TASKS:
             self.pipeline(name)
 
     def text_emotion(self) -> HubTextEmotion:
@@ -111,8 +121,7 @@ class HubModels:
         rows = []
         for output in outputs:
             scores = _scores(output)
-            named = {"angry": "anger", "happy": "joy", "sad": "sadness"}
-            rows.append([scores.get(named.get(k, k), 0.0) for k in FER_ORDER])
+            rows.append([scores.get(_ekman(label), 0.0) for label in FER_LABELS])
         probs = np.asarray(rows, dtype=np.float64) + 1e-9
         return probs / probs.sum(axis=1, keepdims=True)
 
@@ -172,11 +181,8 @@ class HubModels:
                     total[emotion] = total.get(emotion, 0.0) + weight * score / len(starts)
         mass = sum(heard.values())
         top = dict(sorted(heard.items(), key=lambda kv: -kv[1])[:5])
-        evidence = {"audioset": {k: round(v, 3) for k, v in top.items()}, "absent": "no mood"}
-        result = _result(total, min(0.8, 2.0 * mass), evidence)  # capped like embedded audio
-        if result.confidence > 0:
-            result.evidence.pop("absent", None)
-        return result
+        evidence = {"audioset": {k: round(v, 3) for k, v in top.items()}}
+        return _result(total, min(0.8, 2.0 * mass), evidence, "no mood")  # capped like embedded
 
 
 class HubTextEmotion:

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from vemidi.errors import InvalidInputError, MediaError
+from vemidi.config import check_choice
+from vemidi.errors import MediaError
 
 AUDIO_MODES = ("replace", "mix", "keep")
 # Codecs an MP4 carries and browsers play: these are copied; anything else (MPEG-4 part 2 from
@@ -74,10 +75,7 @@ def mux(
     from vemidi.media.probe import probe
     from vemidi.synth import write_wav
 
-    if mode not in AUDIO_MODES:
-        raise InvalidInputError(
-            f"audio mode must be one of {', '.join(AUDIO_MODES)}; got {mode!r}."
-        )
+    check_choice("audio mode", mode, AUDIO_MODES)
     video_path, out_path = Path(video_path), Path(out_path)
     info = probe(video_path, max_duration_s=float("inf"))
     if not info.has_audio:
