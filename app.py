@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent
 EXAMPLES = sorted(str(p) for p in (ROOT / "assets" / "examples").glob("*.mp4"))
 MAX_VIDEO_S = float(os.environ.get("VEMIDI_MAX_VIDEO_S", 300))  # longer uploads are refused
 MAX_UPLOAD = os.environ.get("VEMIDI_MAX_UPLOAD", "200mb")
-OUTPUT_ROOT = Path(tempfile.gettempdir()) / "vemidi-app"
+OUTPUT_ROOT = Path(os.environ.get("VEMIDI_OUTPUT_DIR", Path(tempfile.gettempdir()) / "vemidi-app"))
 OUTPUT_TTL_S = 3600.0  # generated files are kept this long for download
 MODALITY_TITLES = {
     "faces": "Faces",

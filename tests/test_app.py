@@ -37,6 +37,7 @@ def server(tmp_path_factory):
     log = tmp_path_factory.mktemp("server") / "app.log"
     env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_SERVER_NAME": "127.0.0.1",
            "VEMIDI_MAX_VIDEO_S": "20", "VEMIDI_MAX_UPLOAD": "3mb",
+           "VEMIDI_OUTPUT_DIR": str(log.parent / "outputs"),
            "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}  # fmt: skip
     with open(log, "w") as out:
         process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=out,

@@ -146,6 +146,7 @@ def test_cli_soundtrack(clip, tmp_path):
     [
         ["--audio-mode", "mix", "-o", "x.avi"],
         ["--cuts", "3,abc", "-o", "x.mp4"],
+        ["--cuts", "30", "-o", "x.mp4"],  # the clip is 8 s: refused before the analysis
         ["--valence", "5", "-o", "x.mp4"],
         ["--soundfont", "missing.sf2", "-o", "x.mp4"],
         ["--model", "nope", "-o", "x.mp4"],

@@ -36,7 +36,10 @@ def _soundtrack(args: argparse.Namespace) -> int:
     )
     config = AnalysisConfig(max_duration_s=args.max_duration, min_cut_gap_s=args.min_cut_gap)
     # Cheap checks first, so that bad input fails before minutes of analysis.
-    probe(args.video, config.max_duration_s)
+    duration_s = probe(args.video, config.max_duration_s).duration_s
+    for cut in controls.cuts_s or ():
+        if not 0.0 < cut < duration_s:
+            raise InvalidInputError(f"cut {cut:g} s is outside the video (0 to {duration_s:g} s).")
     resolve_soundfont(controls.soundfont)
     load_music_model(controls.model)
     pipeline = Pipeline(args.models, config)
