@@ -177,6 +177,9 @@ def generate(
     instruments,
     soundfont,
     audio_mode,
+    percussion="auto",
+    tempo=0,
+    beats_per_bar="4",
     progress=gr.Progress(),
 ):
     """Compose, render and mux with the user's settings; re-uses the cached analysis."""
@@ -196,6 +199,9 @@ def generate(
         more_instruments=instruments == "more (3+)",
         soundfont=soundfont or None,
         audio_mode=audio_mode,
+        percussion=percussion,
+        tempo_bpm=float(tempo) if tempo else None,
+        beats_per_bar=int(beats_per_bar),
     )
     pipe = pipeline(profile)
     analysis = pipe.analyze(video, _progress(progress, 0.0, 0.1))
@@ -205,13 +211,7 @@ def generate(
     except BaseException:
         shutil.rmtree(out_dir, ignore_errors=True)
         raise
-    piece = result.record["composition"]
-    report = (
-        f"**{piece['n_notes']} notes** in {piece['duration_s']:.1f} s, key {piece['keys'][0]}, "
-        f"cuts with a boundary chord {len(piece['cuts_hit_s'])}/{len(piece['cuts_targeted_s'])}, "
-        f"composed in {piece['generation_s']:.1f} s with {piece['model']}, "
-        f"soundfont {result.record['soundfont']}."
-    )
+    report = _plan_report(result.record)
     files = [
         str(p) for p in (result.video_path, result.midi_path, result.wav_path, result.json_path)
     ]
@@ -223,6 +223,25 @@ def generate(
         files,
         report,
         va_plane(analysis, chosen),
+    )
+
+
+def _plan_report(record: dict) -> str:
+    """What was composed, in a few lines: tempo, meter, keys, chords, cuts, drums."""
+    piece = record["composition"]
+    plan = piece["plan"]
+    keys = " -> ".join(dict.fromkeys(s["key_name"] for s in plan["sections"]))
+    chords = " ".join(c["name"] for c in plan["chords"][:16])
+    more = " ..." if len(plan["chords"]) > 16 else ""
+    drums = sum(s["drums"] for s in plan["sections"])
+    return (
+        f"**{piece['n_notes']} notes** in {piece['duration_s']:.1f} s at "
+        f"**{piece['tempo_bpm']:.0f} bpm** in {piece['beats_per_bar']}/4, key **{keys}**; "
+        f"chords struck on {len(piece['cuts_hit_s'])}/{len(piece['cuts_targeted_s'])} cuts "
+        f"(each cut is a bar line); drums in {drums}/{len(plan['sections'])} sections.  \n"
+        f"Chords: {chords}{more}  \n"
+        f"Composed in {piece['generation_s']:.1f} s with {piece['model']}, soundfont "
+        f"{record['soundfont']}."
     )
 
 
@@ -239,7 +258,8 @@ def build() -> gr.Blocks:
         gr.Markdown(
             "# vemidi\nDrop a video: vemidi reads what its faces, speech, on-screen text, sound "
             "and pictures feel, shows you, lets you steer, and writes an original soundtrack "
-            "whose long chords land on the scene cuts (the EMSYNC method, on a CPU)."
+            "in time and in key, whose bar lines and struck chords land on the scene cuts "
+            "(the EMSYNC method, on a CPU)."
         )
         with gr.Row():
             with gr.Column(scale=1):
@@ -297,6 +317,21 @@ def build() -> gr.Blocks:
                     label="Original audio",
                     info="replace it, mix it under the music, or keep it as the first track",
                 )
+            with gr.Row():
+                percussion = gr.Radio(
+                    ["auto", "on", "off"],
+                    value="auto",
+                    label="Drums",
+                    info="auto: where the mood is excited (arousal > 0)",
+                    elem_id="percussion",
+                )
+                tempo = gr.Number(
+                    value=0, precision=0, minimum=0, maximum=240, label="Tempo (bpm)",
+                    info="0: from arousal (60-132 bpm)",
+                )  # fmt: skip
+                beats_per_bar = gr.Dropdown(
+                    ["2", "3", "4", "5", "6", "7"], value="4", label="Beats per bar"
+                )
                 profile = gr.Radio(
                     ["embedded", "hub"],
                     value=PROFILE,
@@ -312,7 +347,11 @@ def build() -> gr.Blocks:
             )
             with gr.Column():
                 audio_out = gr.Audio(label="Soundtrack", type="filepath")
-                roll = gr.Image(label="Piano roll (dashed: cuts)", interactive=False)
+                roll = gr.Image(
+                    label="Piano roll with the plan (dashed: cuts; grey: bar lines; chords, "
+                    "key and tempo above)",
+                    interactive=False,
+                )
         files = gr.File(label="Downloads: MP4, MIDI, WAV, analysis JSON", file_count="multiple")
 
         analysis_outputs = [
@@ -347,7 +386,8 @@ def build() -> gr.Blocks:
         )
         # The same order as generate()'s parameters.
         generate_inputs = [video_in, profile, valence, arousal, per_scene, cuts, seed,
-                           temperature, top_p, instruments, soundfont, audio_mode]  # fmt: skip
+                           temperature, top_p, instruments, soundfont, audio_mode, percussion,
+                           tempo, beats_per_bar]  # fmt: skip
         generate_btn.click(
             generate,
             generate_inputs,

@@ -11,8 +11,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from vemidi.music.evaluate import EvalConfig
-from vemidi.music.report import run_evaluation, summary_lines
+from vemidi.training.evaluate import EvalConfig
+from vemidi.training.report import run_evaluation, summary_lines
 
 
 def main() -> None:

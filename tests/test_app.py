@@ -82,14 +82,15 @@ def test_client_analyze_then_generate(client, story):
     assert valence > 0.3 and cuts == "3.00"
     video, wav, roll, files, report, _ = client.predict(
         handle_file(str(story)), "embedded", -0.4, 0.6, False, "3", 5, 1.2, 0.6, "more (3+)",
-        None, "replace", api_name="/generate",
+        None, "replace", "on", 0, "4", api_name="/generate",
     )  # fmt: skip
     from vemidi.media.probe import probe
 
     assert probe(video).duration_s == pytest.approx(6.0, abs=0.1)
     assert Path(wav).stat().st_size > 6 * 44100 * 2 and Path(roll).is_file()
     assert sorted(Path(f).suffix for f in files) == [".json", ".mid", ".mp4", ".wav"]
-    assert "notes" in report
+    assert "notes" in report and "bpm" in report and "minor" in report  # valence -0.4
+    assert "struck on 1/1 cuts" in report
 
 
 @pytest.mark.parametrize("kind", ["not a video", "corrupt", "too long", "too large"])

@@ -9,19 +9,22 @@ import pytest
 
 pytest.importorskip("music21")
 
+from vemidi.music import harmony
 from vemidi.music import tokenizer as tk
-from vemidi.music.corpus import (
+from vemidi.music.keys import best_key, mode_strength
+from vemidi.music.model import build_model, debug_config
+from vemidi.training.corpus import (
     augment,
-    best_key,
+    beat_chords,
     corpus_files,
     is_excluded,
-    mode_strength,
     parse_corpus,
+    plan_inputs,
     split_by_work,
+    transpose_chords,
 )
-from vemidi.music.dataset import LabelScale, WindowSampler
-from vemidi.music.model import build_model, debug_config
-from vemidi.music.train import TrainConfig, evaluate_batches, export, prepare_data, train
+from vemidi.training.dataset import LabelScale, WindowSampler
+from vemidi.training.train import TrainConfig, evaluate_batches, export, prepare_data, train
 
 C_MAJOR = np.array([60, 62, 64, 65, 67, 69, 71, 72, 64, 67, 60])
 A_MINOR = np.array([57, 59, 60, 62, 64, 65, 68, 69, 60, 64, 57])
@@ -64,6 +67,33 @@ def test_parsed_chorales_have_voices_chords_and_keys(works):
     decoded = tk.decode([int(t) for t in example.tokens[1:]])
     assert len(decoded.notes) > 16
     assert 0 <= example.key < 24
+    assert len(example.meter) == len(example.chord) == len(example.tokens)
+    # Chorales are in 4/4 and start on a bar line or an upbeat: every note starts on the grid.
+    beats = [n.start_s / (tk.TICK_S * tk.TICKS_PER_BEAT) for n in decoded.notes]
+    assert np.mean([abs(b * 4 - round(b * 4)) < 1e-6 for b in beats]) == 1.0
+
+
+def test_beat_chords_label_the_harmony(works):
+    chords = beat_chords(works[0])
+    assert len(chords) >= 16
+    qualities = {harmony.chord_quality(int(c)) for c in chords if c != harmony.NO_CHORD}
+    assert "maj" in qualities
+    # The last beat of a chorale is its tonic chord (a root-position cadence).
+    pitches = works[0].pitches[works[0].ends_q >= works[0].ends_q.max() - 1e-6]
+    assert harmony.chord_root(int(chords[-1])) == int(pitches.min()) % 12
+    moved = transpose_chords(np.array([harmony.chord_id(11, "min"), harmony.NO_CHORD]), 2)
+    assert moved.tolist() == [harmony.chord_id(1, "min"), harmony.NO_CHORD]
+
+
+def test_plan_inputs_count_ticks_from_the_bar_line():
+    tokens = np.array(
+        [tk.MORE_INSTRUMENTS, tk.shift_token(4), tk.shift_token(14), tk.shift_token(2)]
+    )
+    bars_q = np.array([0.0, 4.0])  # 4/4 bars
+    meter, chord = plan_inputs(tokens, bars_q, np.array([7] * 8))
+    # times 0, 4, 18 (bar 2, tick 2) and 20 (bar 2, tick 4); 4-beat bars
+    assert meter.tolist() == [96, 100, 98, 100]
+    assert chord.tolist() == [7, 7, 7, 7]
 
 
 def test_split_is_by_work_and_seeded(works):
@@ -79,13 +109,14 @@ def test_window_sampler_balances_and_drops_conditions(works):
     sampler = WindowSampler(examples, scale, 64, cond_dropout=0.5, no_boundary_prob=0.5)
     batch = sampler.sample(64, np.random.default_rng(0))
     assert batch.inputs.shape == batch.targets.shape == batch.offsets.shape == (64, 64)
+    assert batch.plan.shape == (64, 64, 2) and batch.plan[..., 1].max() <= harmony.NO_CHORD
     assert 0.2 < np.isnan(batch.valence).mean() < 0.8
     assert (batch.offsets >= 0).all() and (batch.offsets <= 8).all()
     assert np.nanmin(batch.valence) >= -1 and np.nanmax(batch.valence) <= 1
 
 
 def test_tiny_training_run_lowers_the_loss_and_resumes(works, tmp_path):
-    cfg = dataclasses.replace(debug_config(), n_keys=24, condition_every_position=True, context=128)
+    cfg = dataclasses.replace(debug_config(), context=128)
     config = TrainConfig(
         model=cfg, batch_size=4, lr=3e-3, warmup_steps=5, max_steps=40, variants=2,
         held_out=0.25, checkpoint_every_s=0.0, eval_batches=2, precision="fp32",
@@ -106,3 +137,4 @@ def test_tiny_training_run_lowers_the_loss_and_resumes(works, tmp_path):
 
     loaded = load_music_model(str(out))
     assert loaded.model.cfg.n_keys == 24 and "label_scale" in loaded.meta
+    assert loaded.model.cfg.n_chords == harmony.N_CHORDS

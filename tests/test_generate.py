@@ -1,4 +1,4 @@
-"""Generation: exact duration, determinism, grammar, cuts and time-varying emotion."""
+"""Generation on a plan: exact duration, determinism, grammar, struck cut chords, clean surface."""
 
 from __future__ import annotations
 
@@ -9,18 +9,35 @@ import pretty_midi
 import pytest
 import torch
 
-from vemidi.config import CutConfig, SamplingConfig
+from vemidi.config import SamplingConfig
 from vemidi.errors import VemidiError
 from vemidi.music import tokenizer as tk
-from vemidi.music.boundaries import BoundaryTracker, offset_input, thin_cuts
+from vemidi.music.boundaries import offset_input, thin_cuts
 from vemidi.music.compose import ComposeRequest, compose
 from vemidi.music.generate import generate
 from vemidi.music.logits import DecodeState, Sampler, default_rules
+from vemidi.music.plan import build_plan
+from vemidi.training import measures
 from vemidi.types import EmotionSegment
+
+P, B = tk.Instrument.PIANO, tk.Instrument.BASS
 
 
 def _one(duration_s: float, valence: float = 0.5, arousal: float = 0.5) -> list[EmotionSegment]:
     return [EmotionSegment(0.0, duration_s, valence, arousal)]
+
+
+def _piece(model, duration_s, cuts=(), seed=0, segments=None, **sampling):
+    segments = segments or _one(duration_s)
+    plan = build_plan(duration_s, segments, list(cuts), seed=seed)
+    return generate(model, plan, segments, SamplingConfig(seed=seed, **sampling))
+
+
+def _masked(state: DecodeState, config: SamplingConfig | None = None) -> torch.Tensor:
+    logits = torch.zeros(tk.VOCAB_SIZE)
+    for rule in default_rules(config or SamplingConfig()):
+        logits = rule(logits, state)
+    return torch.isinf(logits)
 
 
 def test_piece_ends_exactly_at_duration(debug_model, tmp_path):
@@ -35,83 +52,113 @@ def test_piece_ends_exactly_at_duration(debug_model, tmp_path):
 
 
 def test_same_seed_same_tokens_other_seed_differs(debug_model):
-    runs = [
-        generate(debug_model, 6.0, _one(6.0), sampling=SamplingConfig(seed=s)).tokens
-        for s in (11, 11, 12)
-    ]
+    runs = [_piece(debug_model, 6.0, seed=s).tokens for s in (11, 11, 12)]
     assert runs[0] == runs[1]
     assert runs[0] != runs[2]
 
 
-def test_grammar_holds_on_generated_tokens(debug_model):
-    result = generate(debug_model, 12.0, _one(12.0), cuts_s=[4.0, 8.0])
+def test_grammar_and_clean_surface_hold_on_generated_tokens(debug_model):
+    result = _piece(debug_model, 20.0, cuts=[6.0, 13.0], seed=3)
     body = result.tokens[1:]
-    assert not {tk.PAD, tk.START, tk.LESS_INSTRUMENTS, tk.MORE_INSTRUMENTS} & set(body)
-    sounding: set[int] = set()
+    assert not {tk.PAD, tk.START, tk.BAR, tk.LESS_INSTRUMENTS, tk.MORE_INSTRUMENTS} & set(body)
+    sounding: set[tuple] = set()
     for token in body:
         if tk.is_note(token):
             kind, instrument, pitch = tk.note_parts(token)
-            key = (instrument, pitch)
+            assert instrument != tk.Instrument.DRUMS  # drums come from the pattern library
             if kind == tk.ON:
-                assert key not in sounding, "note-on for a note that is already sounding"
-                sounding.add(key)
+                assert (instrument, pitch) not in sounding
+                assert not any(p == pitch for _, p in sounding), "unison doubling"
+                if instrument == B:
+                    assert not any(i == B for i, _ in sounding), "bass must be monophonic"
+                sounding.add((instrument, pitch))
             else:
-                assert key in sounding, "note-off for a note that is not sounding"
-                sounding.discard(key)
-    # Sounding notes are closed at the end.
-    assert all(n.end_s <= 12.0 + 1e-9 for n in result.decoded.notes)
+                sounding.discard((instrument, pitch))
+    notes = result.decoded.notes
+    assert all(n.end_s <= 20.0 + 1e-9 for n in notes)
+    assert measures.short_note_share(notes) == 0.0  # a sixteenth is >= 100 ms at these tempi
+    _, longest = measures.silence(notes, 20.0)
+    assert longest <= 60.0 / result.plan.sections[0].tempo_bpm * 1.5 + 0.02
+    # every onset is on the plan's sixteenth grid (to the millisecond)
+    for note in notes:
+        beat = result.plan.sections[0].start_beat  # find the section by time
+        for section in result.plan.sections:
+            if section.start_s <= note.start_s + 1e-9:
+                beat = section.start_beat + (note.start_s - section.start_s) / (
+                    section.seconds_per_beat
+                )
+        assert abs(beat * 4 - round(beat * 4)) < 1e-3
 
 
-def test_grammar_rules_mask_logits():
+def test_rules_mask_logits():
     state = DecodeState()
     config = SamplingConfig()
-    logits = torch.zeros(tk.VOCAB_SIZE)
-    for rule in default_rules(config):
-        logits = rule(logits, state)
-    off = tk.note_token(tk.OFF, tk.Instrument.PIANO, 60)
-    assert math.isinf(logits[off]) and math.isinf(logits[tk.PAD])
-    state.update(tk.note_token(tk.ON, tk.Instrument.PIANO, 60), config)
-    logits = torch.zeros(tk.VOCAB_SIZE)
-    for rule in default_rules(config):
-        logits = rule(logits, state)
-    assert math.isinf(logits[off])  # no zero-length note
-    assert math.isinf(logits[tk.note_token(tk.ON, tk.Instrument.PIANO, 60)])
-    state.update(tk.shift_token(10), config)
-    logits = torch.zeros(tk.VOCAB_SIZE)
-    for rule in default_rules(config):
-        logits = rule(logits, state)
-    assert not math.isinf(logits[off])
+    off = tk.note_token(tk.OFF, P, 60)
+    masked = _masked(state, config)
+    assert masked[off] and masked[tk.PAD] and masked[tk.CHORD]
+    assert masked[tk.note_token(tk.ON, tk.Instrument.DRUMS, 36)]
+    state.update(tk.note_token(tk.ON, P, 60), config)
+    masked = _masked(state, config)
+    assert masked[off]  # no zero-length note
+    assert masked[tk.note_token(tk.ON, P, 60)]
+    assert masked[tk.note_token(tk.ON, tk.Instrument.STRINGS, 60)]  # no unison doubling
+    assert not masked[tk.note_token(tk.ON, tk.Instrument.STRINGS, 72)]  # octaves are fine
+    state.update(tk.note_token(tk.ON, B, 36), config)
+    assert _masked(state, config)[tk.note_token(tk.ON, B, 43)]  # one bass note at a time
+    state.update(tk.shift_token(2), config)
+    assert not _masked(state, config)[off]
+
+
+def test_silence_is_at_most_a_beat():
+    config = SamplingConfig(max_silence_beats=1.0)
+    state = DecodeState()
+    state.update(tk.note_token(tk.ON, P, 60), config)
+    state.update(tk.shift_token(2), config)
+    state.update(tk.note_token(tk.OFF, P, 60), config)  # silent from tick 2
+    masked = _masked(state, config)
+    assert not masked[tk.shift_token(4)] and masked[tk.shift_token(5)]
+    state.update(tk.shift_token(4), config)
+    masked = _masked(state, config)
+    assert masked[tk.SHIFT_BASE : tk.NOTE_BASE].all()  # a note must start now
 
 
 def test_notes_held_too_long_are_released_first():
-    config = SamplingConfig(max_note_s=2.0)
+    config = SamplingConfig(max_note_beats=2.0)
     state = DecodeState()
     state.update(tk.note_token(tk.ON, tk.Instrument.STRINGS, 50), config)
-    state.update(tk.shift_token(125), config)
-    state.update(tk.shift_token(125), config)
-    state.update(tk.shift_token(10), config)
-    logits = torch.zeros(tk.VOCAB_SIZE)
-    for rule in default_rules(config):
-        logits = rule(logits, state)
-    allowed = torch.nonzero(~torch.isinf(logits)).flatten().tolist()
+    state.update(tk.shift_token(9), config)
+    masked = _masked(state, config)
+    allowed = torch.nonzero(~masked).flatten().tolist()
     assert allowed == [tk.note_token(tk.OFF, tk.Instrument.STRINGS, 50)]
 
 
-def test_boundary_chord_needs_notes_then_holds():
-    config = SamplingConfig(chord_min_notes=3, chord_hold_s=1.0)
-    state = DecodeState()
+def test_cut_releases_then_strikes_the_planned_chord():
+    from vemidi.music import harmony
+
+    config = SamplingConfig(chord_min_notes=3)
+    state = DecodeState(chord=harmony.chord_id(7, "maj"), next_cut_ticks=8)  # G major at tick 8
+    state.update(tk.note_token(tk.ON, P, 64), config)
+    assert _masked(state, config)[tk.shift_token(9)]  # time may not pass the cut
+    state.update(tk.shift_token(8), config)
+    allowed = torch.nonzero(~_masked(state, config)).flatten().tolist()
+    assert allowed == [tk.note_token(tk.OFF, P, 64)]  # release first
+    state.update(allowed[0], config)
+    assert torch.nonzero(~_masked(state, config)).flatten().tolist() == [tk.CHORD]
     state.update(tk.CHORD, config)
-    logits = default_rules(config)[2](torch.zeros(tk.VOCAB_SIZE), state)
-    assert math.isinf(logits[tk.shift_token(10)])  # no time may pass before the chord sounds
-    for pitch in (60, 64, 67):
-        state.update(tk.note_token(tk.ON, tk.Instrument.PIANO, pitch), config)
-    state.update(tk.shift_token(10), config)
-    logits = default_rules(config)[2](torch.zeros(tk.VOCAB_SIZE), state)
-    assert math.isinf(logits[tk.note_token(tk.ON, tk.Instrument.PIANO, 72)])  # held
-    assert math.isinf(logits[tk.note_token(tk.OFF, tk.Instrument.PIANO, 64)])
-    state.update(tk.shift_token(125), config)
-    logits = default_rules(config)[2](torch.zeros(tk.VOCAB_SIZE), state)
-    assert not math.isinf(logits[tk.note_token(tk.ON, tk.Instrument.PIANO, 72)])
+    allowed = torch.nonzero(~_masked(state, config)).flatten().tolist()
+    assert allowed and all(
+        tk.note_parts(t)[1] == B and tk.note_parts(t)[2] % 12 == 7 for t in allowed
+    )
+    state.update(tk.note_token(tk.ON, B, 43), config)
+    allowed = torch.nonzero(~_masked(state, config)).flatten().tolist()
+    assert allowed and all(tk.note_parts(t)[2] % 12 in (7, 11, 2) for t in allowed)
+    for pitch in (59, 62):
+        state.update(tk.note_token(tk.ON, P, pitch), config)
+    state.update(tk.shift_token(2), config)
+    masked = _masked(state, config)
+    assert masked[tk.note_token(tk.OFF, P, 59)]  # held for chord_hold_beats
+    state.update(tk.shift_token(8), config)
+    assert not _masked(state, config)[tk.note_token(tk.OFF, P, 59)]
 
 
 def test_sampler_is_seeded_and_respects_top_k():
@@ -135,36 +182,30 @@ def test_cut_thinning_and_offsets():
     assert thin_cuts([1.0, 2.0, 5.5, 6.0, 10.0], 4.0) == [1.0, 5.5, 10.0]
     assert offset_input(math.inf, 8.0) == 0.0
     assert offset_input(2.0, 8.0) == 6.0
-    tracker = BoundaryTracker([4.0, 8.0], CutConfig())
-    assert tracker.on_chord(4.5) is True
-    assert tracker.on_chord(5.0) is False
-    tracker.offset(9.5)
-    tracker.on_chord(9.5)  # 8.0 passed by more than the tolerance: missed
-    tracker.finish()
-    assert tracker.hits_s == [4.0] and tracker.missed_s == [8.0]
 
 
-def test_hits_and_misses_cover_the_targets(debug_model):
-    result = generate(debug_model, 16.0, _one(16.0), cuts_s=[4.0, 9.0, 13.0])
-    assert sorted(result.hits_s + result.missed_s) == [4.0, 9.0, 13.0]
-    for hit in result.hits_s:
-        assert any(abs(c - hit) <= 1.0 for c in result.decoded.chord_times_s)
-
-
-def test_every_cut_gets_a_held_chord_unless_the_rule_is_off(debug_model):
+def test_every_cut_gets_a_struck_chord_on_the_frame(debug_model):
     cuts = [2.5, 7.0, 11.0, 15.5]
-    on = generate(debug_model, 18.0, _one(18.0), cuts_s=cuts, sampling=SamplingConfig(seed=4))
-    assert on.hits_s == cuts and not on.missed_s and set(on.forced_s) <= set(on.hits_s)
-    for cut in on.forced_s:  # forced chords land on the cut itself (8 ms ticks)
-        assert min(abs(c - cut) for c in on.decoded.chord_times_s) < tk.TICK_S
-    for cut in cuts:  # and they are chords: at least 3 notes start there
-        near = min(on.decoded.chord_times_s, key=lambda c: abs(c - cut))
-        assert sum(abs(n.start_s - near) < 1e-6 for n in on.decoded.notes) >= 3
-    alone = SamplingConfig(cut_chords=False)
-    runs = [generate(debug_model, 18.0, _one(18.0), cuts_s=cuts,
-                     sampling=dataclasses.replace(alone, seed=s)) for s in range(4)]  # fmt: skip
-    assert all(not r.forced_s for r in runs)
-    assert any(r.missed_s for r in runs)  # the random model alone misses cuts
+    on = _piece(debug_model, 18.0, cuts=cuts, seed=4)
+    assert on.hits_s == pytest.approx(cuts) and not on.missed_s
+    strikes = measures.struck_chords(on.decoded.notes)
+    for cut in cuts:
+        assert min(abs(s - cut) for s in strikes) <= 0.001
+        beat = next(s.start_beat for s in on.plan.sections if abs(s.start_s - cut) < 1e-6)
+        root = on.plan.chord_at(beat).chord % 12
+        assert measures.strike_has_root_bass(on.decoded.notes, cut, root)
+    alone = [_piece(debug_model, 18.0, cuts=cuts, seed=s, cut_chords=False) for s in range(2)]
+    assert all(not r.hits_s and r.missed_s == pytest.approx(cuts) for r in alone)
+
+
+def test_harmony_prior_prefers_chord_then_scale_tones():
+    from vemidi.music import harmony
+    from vemidi.music.logits import HarmonyPrior
+
+    state = DecodeState(chord=harmony.chord_id(0, "maj"), key=0)
+    out = HarmonyPrior(1.0)(torch.zeros(tk.VOCAB_SIZE), state)
+    e, d, c_sharp = (out[tk.note_token(tk.ON, P, p)] for p in (64, 62, 61))
+    assert e == 0.0 and -1.5 < d < 0.0 and c_sharp < d
 
 
 def test_density_prior_changes_step_lengths_not_how_often_time_moves():
@@ -188,13 +229,14 @@ def test_density_prior_changes_step_lengths_not_how_often_time_moves():
 
 
 def test_segments_switch_condition(debug_model):
-    two = [EmotionSegment(0.0, 5.0, -0.8, -0.8), EmotionSegment(5.0, 10.0, 0.8, 0.8)]
-    one = [EmotionSegment(0.0, 10.0, -0.8, -0.8)]
-    a = generate(debug_model, 10.0, two, sampling=SamplingConfig(seed=4))
-    b = generate(debug_model, 10.0, one, sampling=SamplingConfig(seed=4))
+    two = [EmotionSegment(0.0, 5.0, 0.8, -0.8), EmotionSegment(5.0, 10.0, 0.8, 0.8)]
+    one = [EmotionSegment(0.0, 10.0, 0.8, -0.8)]
+    plan = build_plan(10.0, one, [], seed=4)
+    a = generate(debug_model, plan, two, SamplingConfig(seed=4))
+    b = generate(debug_model, plan, one, SamplingConfig(seed=4))
 
     def onsets(result):
-        return [(n.instrument, n.pitch, n.start_s) for n in result.decoded.notes if n.start_s < 4.9]
+        return [(n.instrument, n.pitch, n.start_s) for n in result.decoded.notes if n.start_s < 4.5]
 
     assert onsets(a) == onsets(b)  # identical until the condition switches
     assert a.tokens != b.tokens
@@ -202,10 +244,12 @@ def test_segments_switch_condition(debug_model):
 
 def test_long_piece_slides_the_window(debug_model):
     seen = []
-    result = generate(debug_model, 30.0, _one(30.0), progress=lambda f, _m: seen.append(f))
+    segments = _one(40.0, 0.5, 0.9)
+    plan = build_plan(40.0, segments, [], seed=0)
+    result = generate(debug_model, plan, segments, progress=lambda f, _m: seen.append(f))
     context = dataclasses.asdict(debug_model.cfg)["context"]
     assert len(result.tokens) > context  # the window was re-encoded at least once
-    assert result.decoded.duration_s == pytest.approx(30.0, abs=0.008)
+    assert result.decoded.duration_s == pytest.approx(40.0)
     assert seen[-1] == 1.0 and seen == sorted(seen)
 
 

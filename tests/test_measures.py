@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import math
-
 import pytest
 
-from vemidi.music import measures
-from vemidi.music.evaluate import EvalConfig, cut_alignment, emotion_control, random_cuts
-from vemidi.music.keys import KeyPrior, key_for_valence, key_name, pick_tonic
-from vemidi.music.logits import DecodeState
+from vemidi.music.keys import key_name
 from vemidi.music.tokenizer import Instrument, Note
+from vemidi.training import measures
+from vemidi.training.evaluate import EvalConfig, cut_alignment, emotion_control, random_cuts
 
 P = Instrument.PIANO
 
@@ -56,25 +53,52 @@ def test_polyphony_overlap_and_spearman():
     assert measures.spearman([1, 1, 1], [1, 2, 3]) == 0.0
 
 
-def test_keys_for_valence_and_prior():
-    tonic = pick_tonic(3)
-    assert tonic == pick_tonic(3) and 0 <= tonic < 12
-    assert key_for_valence(0.8, 2, 0.25) == 2
-    assert key_for_valence(-0.8, 2, 0.25) == 14
-    assert key_for_valence(0.1, 2, 0.25) is None
-    assert key_for_valence(math.nan, 2, 0.25) is None
-    assert key_name(9 + 12) == "A minor" and key_name(None) == "open"
-    import torch
+def test_key_names():
+    assert key_name(9 + 12) == "A minor" and key_name(None) == "open" and key_name(0) == "C major"
 
-    from vemidi.music import tokenizer as tk
 
-    prior = KeyPrior(2.0)
-    prior.key = 0  # C major
-    out = prior(torch.zeros(tk.VOCAB_SIZE), DecodeState())
-    c, c_sharp = (tk.note_token(tk.ON, P, p) for p in (60, 61))
-    assert out[c] == 0.0 and out[c_sharp] < -1.0
-    drum = tk.note_token(tk.ON, Instrument.DRUMS, 61)
-    assert out[drum] == 0.0
+def test_surface_measures_on_hand_written_notes():
+    blip = [Note(P, 60, 0.0, 0.02), Note(P, 64, 0.0, 1.0)]
+    assert measures.short_note_share(blip) == 0.5
+    doubled = [Note(P, 60, 0.0, 1.0), Note(Instrument.STRINGS, 60, 0.005, 1.0), Note(P, 67, 0, 1)]
+    assert measures.unison_doubling_share(doubled) == pytest.approx(2 / 3)
+    share, longest = measures.silence([Note(P, 60, 0.0, 1.0), Note(P, 62, 3.0, 4.0)], 4.0)
+    assert share == pytest.approx(0.5, abs=0.01) and longest == pytest.approx(2.0, abs=0.02)
+    chord = [Note(Instrument.BASS, 43, 2.0, 3.0), Note(P, 59, 2.02, 2.3), Note(P, 62, 2.03, 2.3)]
+    assert measures.struck_chords(chord) == [2.0]
+    assert measures.struck_chords(chord[:2]) == []  # two notes are not a chord
+    late = [*chord[:2], Note(P, 62, 2.06, 2.3)]
+    assert measures.struck_chords(late) == []  # the third note comes 60 ms late
+    assert measures.strike_has_root_bass(chord, 2.01, 7) and not measures.strike_has_root_bass(
+        chord, 2.01, 2
+    )
+    assert measures.hit_rate([2.0, 9.0], [2.03, 5.0]) == 0.5
+
+
+def test_tone_shares_and_grid_distance():
+    from vemidi.music import harmony
+
+    notes = [Note(P, 60, 0, 1), Note(P, 62, 1, 2), Note(P, 61, 2, 3), Note(P, 67, 3, 4)]
+    c_major = harmony.chord_id(0, "maj")
+    chord, scale = measures.tone_shares(notes, lambda t: c_major, lambda t: 0)
+    assert chord == pytest.approx(0.5) and scale == pytest.approx(0.75)
+    assert measures.grid_distance_ms([1.0, 2.25], [0.5, 0.5]) == 0.0
+    assert measures.grid_distance_ms([1.125], [0.5]) == pytest.approx(62.5)
+
+
+def test_two_sample_test_separates_different_sets_and_not_equal_ones():
+    import numpy as np
+
+    from vemidi.training.two_sample import cross_validated_auc, features, roc_auc
+
+    assert roc_auc(np.array([3.0, 4.0]), np.array([1, 0])) == 0.0
+    assert roc_auc(np.array([3.0, 4.0]), np.array([0, 1])) == 1.0
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(0, 1, (40, 5)), rng.normal(0, 1, (40, 5))
+    assert abs(cross_validated_auc(a, b) - 0.5) < 0.2
+    assert cross_validated_auc(a + 1.5, b) > 0.9
+    row = features(_scale([60, 62, 64, 65, 67, 69, 71, 72]), 4.0)
+    assert row.shape == (20,) and np.isfinite(row).all()
 
 
 def test_random_cuts_are_4_to_10_s_apart():
@@ -90,6 +114,8 @@ def test_miniature_evaluation_runs_on_the_debug_model(debug_model):
                         cut_duration_s=12.0)  # fmt: skip
     emotion = emotion_control(debug_model, config)
     assert len(emotion["rows"]) == 4
-    assert -1.0 <= emotion["arousal_spearman"] <= 1.0
+    assert -1.0 <= emotion["arousal_notes_per_beat_spearman"] <= 1.0
+    assert emotion["arousal_tempo_spearman"] == pytest.approx(1.0)  # the plan's tempo rule
+    assert emotion["surface"]["grid_distance_ms"] < 0.5
     cuts = cut_alignment(debug_model, config)
-    assert cuts["cuts"] >= 1 and 0.0 <= cuts["chord_within_1s"] <= 1.0
+    assert cuts["cuts"] >= 1 and cuts["struck_within_40ms"] == 1.0

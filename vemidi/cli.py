@@ -82,6 +82,16 @@ def add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--min-cut-gap", type=float, default=4.0, help="seconds (default 4)")
     parser.add_argument("--model", default=None, help="music model name or .pt path")
+    parser.add_argument("--tempo", type=float, default=None, help="bpm (default: from arousal)")
+    parser.add_argument(
+        "--beats-per-bar", type=int, default=4, help="the meter, 2-7 beats (default 4)"
+    )
+    parser.add_argument(
+        "--percussion",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="drums: auto = where arousal > 0 (default), on, off",
+    )
 
 
 def sampling_from_args(args: argparse.Namespace) -> object:
@@ -90,6 +100,15 @@ def sampling_from_args(args: argparse.Namespace) -> object:
 
     return SamplingConfig(
         temperature=args.temperature, top_p=args.top_p, top_k=args.top_k, seed=args.seed
+    )
+
+
+def plan_config_from_args(args: argparse.Namespace) -> object:
+    """The :class:`PlanConfig` the shared options describe."""
+    from vemidi.config import PlanConfig
+
+    return PlanConfig(
+        tempo_bpm=args.tempo, beats_per_bar=args.beats_per_bar, percussion=args.percussion
     )
 
 
@@ -102,6 +121,7 @@ def _compose(args: argparse.Namespace) -> int:
         cuts_s=parse_seconds_list(args.cuts),
         sampling=sampling_from_args(args),
         cut_config=CutConfig(min_gap_s=args.min_cut_gap),
+        plan_config=plan_config_from_args(args),
         more_instruments=args.instruments == "more",
         model=args.model,
     )
@@ -122,8 +142,9 @@ def _compose(args: argparse.Namespace) -> int:
         Path(args.json).write_text(json.dumps(summary, indent=2))
     hits, targets = len(summary["cuts_hit_s"]), len(summary["cuts_targeted_s"])
     print(
-        f"model {summary['model']}: {summary['n_notes']} notes in {summary['duration_s']} s, "
-        f"cuts hit {hits}/{targets}, wrote {args.output}"
+        f"model {summary['model']}: {summary['tempo_bpm']:.0f} bpm, {summary['keys'][0]}, "
+        f"{summary['n_notes']} notes in {summary['duration_s']} s, chords struck on "
+        f"{hits}/{targets} cuts, wrote {args.output}"
         + (f", {args.wav}" if args.wav else "")
         + (f", {args.json}" if args.json else "")
     )

@@ -33,6 +33,9 @@ def _soundtrack(args: argparse.Namespace) -> int:
         audio_mode=args.audio_mode,
         min_cut_gap_s=args.min_cut_gap,
         model=args.model,
+        tempo_bpm=args.tempo,
+        beats_per_bar=args.beats_per_bar,
+        percussion=args.percussion,
     )
     config = AnalysisConfig(max_duration_s=args.max_duration, min_cut_gap_s=args.min_cut_gap)
     # Cheap checks first, so that bad input fails before minutes of analysis.
@@ -60,8 +63,9 @@ def _soundtrack(args: argparse.Namespace) -> int:
     print(
         f"valence {piece['segments'][0]['valence']:+.2f}, arousal "
         f"{piece['segments'][0]['arousal']:+.2f} ({len(piece['segments'])} segment(s)), "
-        f"{piece['n_notes']} notes, cuts hit {len(piece['cuts_hit_s'])}/"
-        f"{len(piece['cuts_targeted_s'])}; wrote {', '.join(written)}"
+        f"{piece['tempo_bpm']:.0f} bpm, {piece['keys'][0]}, {piece['n_notes']} notes, chords "
+        f"struck on {len(piece['cuts_hit_s'])}/{len(piece['cuts_targeted_s'])} cuts; wrote "
+        f"{', '.join(written)}"
     )
     return 0
 

@@ -30,9 +30,9 @@ def _train(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from vemidi.cli import progress_bar
-    from vemidi.music.corpus import COLLECTIONS, corpus_files, parse_corpus
     from vemidi.music.model import debug_config
-    from vemidi.music.train import EMBEDDED_MODEL, TrainConfig, export, train
+    from vemidi.training.corpus import COLLECTIONS, corpus_files, parse_corpus
+    from vemidi.training.train import EMBEDDED_MODEL, TrainConfig, export, train
 
     collections = tuple(args.collections.split(",")) if args.collections else COLLECTIONS
     unknown = sorted(set(collections) - set(COLLECTIONS))
@@ -62,6 +62,7 @@ def _train(args: argparse.Namespace) -> int:
         threads=args.threads,
         checkpoint_every_s=args.checkpoint_every,
         precision=args.precision,
+        init_from=args.init_from,
     )
     bar = tqdm(total=config.max_steps, desc="training", file=sys.stderr, unit="step")
 
@@ -89,8 +90,8 @@ def _train(args: argparse.Namespace) -> int:
 
 def _evaluate(args: argparse.Namespace) -> int:
     from vemidi.cli import progress_bar
-    from vemidi.music.evaluate import EvalConfig
-    from vemidi.music.report import run_evaluation, save, summary_lines
+    from vemidi.training.evaluate import EvalConfig
+    from vemidi.training.report import run_evaluation, save, summary_lines
     from vemidi.weights import load_music_model
 
     loaded = load_music_model(args.model)  # a bad name fails before any work
@@ -99,7 +100,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         cut_pieces=3 if args.quick else args.cut_pieces,
         emotion_duration_s=15.0 if args.quick else 30.0,
         cut_duration_s=30.0 if args.quick else 60.0,
-        sampling=SamplingConfig(key_prior=args.key_prior, density_prior=args.density_prior),
+        sampling=SamplingConfig(harmony_prior=args.harmony_prior, density_prior=args.density_prior),
     )
     data = Path(args.data) if args.data else None
     if data is not None and not data.is_file():
@@ -116,7 +117,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     if args.json:
         save(report, Path(args.json))
     if args.training_log:
-        from vemidi.music.report import training_curve
+        from vemidi.training.report import training_curve
 
         log = Path(args.training_log)
         if not log.is_file():
@@ -136,8 +137,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--collections", default=None, help="comma-separated music21 collections")
     p.add_argument("--max-files", type=int, default=0, help="use only the first N files")
     p.add_argument("--workers", type=int, default=2, help="parser processes (default 2)")
-    p.add_argument("--steps", type=int, default=1250, help="optimiser steps (sets the schedule)")
-    p.add_argument("--minutes", type=float, default=95.0, help="training time budget")
+    p.add_argument("--steps", type=int, default=1400, help="optimiser steps (sets the schedule)")
+    p.add_argument("--minutes", type=float, default=130.0, help="training time budget")
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--precision", choices=("auto", "bf16", "fp32"), default="auto")
     p.add_argument("--variants", type=int, default=4, help="augmented copies per work")
@@ -145,6 +146,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--context", type=int, default=0, help="override the context length")
     p.add_argument("--checkpoint-every", type=float, default=300.0, help="seconds")
     p.add_argument("--tiny", action="store_true", help="the debug-sized model (for tests)")
+    p.add_argument(
+        "--init-from",
+        default=None,
+        help="start a new run from this exported checkpoint where shapes agree (warm start)",
+    )
     p.add_argument("--export", default=None, help="write the bf16 checkpoint here when done")
     p.set_defaults(handler=_train)
 
@@ -154,10 +160,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--seeds", type=int, default=5, help="seeds per grid cell (default 5)")
     p.add_argument("--cut-pieces", type=int, default=10, help="60 s pieces with random cuts")
     p.add_argument(
-        "--key-prior",
+        "--harmony-prior",
         type=float,
-        default=SamplingConfig.key_prior,
-        help=f"key prior weight (default {SamplingConfig.key_prior:g})",
+        default=SamplingConfig.harmony_prior,
+        help=f"harmony prior weight (default {SamplingConfig.harmony_prior:g})",
     )
     p.add_argument(
         "--density-prior",

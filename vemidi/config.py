@@ -28,7 +28,7 @@ def check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
 
 @dataclass(frozen=True)
 class SamplingConfig:
-    """How tokens are drawn from the model (EMSYNC demo defaults).
+    """How tokens are drawn from the model (EMSYNC demo defaults plus our grammar rules).
 
     Attributes:
         temperature: softmax temperature (EMSYNC: 1.35).
@@ -37,19 +37,18 @@ class SamplingConfig:
         repetition_penalty: EMSYNC's adaptive coefficient that raises the temperature while
             the nucleus stays tiny (0.4); 0 turns it off.
         seed: random seed; the same seed and inputs give the same music.
-        chord_min_notes: note-ons required after a sampled CHORD before time may advance.
-        chord_hold_s: after a boundary chord, no new onsets for this long (0 = off).
+        chord_min_notes: notes struck on a cut (the bass on the chord's root first).
+        chord_hold_beats: the notes struck on a cut are held at least this long (0 = off).
         max_events_per_step: at most this many events at one instant before a shift is forced.
-        max_note_s: a note sounding longer than this is released first (0 = off; our addition,
-            see ``logits.MaxNoteLength``).
-        key_prior: weight of the decoding-time key prior (a scaled log key profile of the
-            requested key added to note-on logits); 0 turns it off. Our addition, not EMSYNC's.
+        max_note_beats: a note sounding longer than this is released first (0 = off; our
+            addition, see ``logits.MaxNoteLength``).
+        max_silence_beats: the longest silence allowed (0 = off; our addition).
+        harmony_prior: weight of the decoding-time harmony prior (chord tones preferred over
+            other scale tones, scale tones over chromatic ones); 0 turns it off. Our addition.
         density_prior: weight of the decoding-time density prior (time-shift logits tilted by
             arousal, see ``logits.DensityPrior``); 0 turns it off. Our addition, not EMSYNC's.
-        mode_threshold: |valence| above which a major (positive) or minor (negative) key is
-            requested from a model with a key prefix; below it the key stays open.
-        cut_chords: guarantee a boundary chord at every cut the model has not marked itself
-            (see ``logits.CutChord``; our addition, not EMSYNC's). False: the model alone.
+        cut_chords: strike the planned chord on every cut (see ``logits.CutChord``; our
+            addition, not EMSYNC's). False: the model alone.
     """
 
     temperature: float = 1.35
@@ -58,12 +57,12 @@ class SamplingConfig:
     repetition_penalty: float = 0.4
     seed: int = 0
     chord_min_notes: int = 3
-    chord_hold_s: float = 1.0
+    chord_hold_beats: float = 2.0
     max_events_per_step: int = 32
-    max_note_s: float = 2.0
-    key_prior: float = 2.0
+    max_note_beats: float = 8.0
+    max_silence_beats: float = 1.0
+    harmony_prior: float = 1.0
     density_prior: float = 1.0
-    mode_threshold: float = 0.25
     cut_chords: bool = True
 
     def __post_init__(self) -> None:
@@ -72,24 +71,49 @@ class SamplingConfig:
         check_range("top_k", self.top_k, 0, 10_000)
         check_range("repetition_penalty", self.repetition_penalty, 0.0, 5.0)
         check_range("seed", self.seed, 0, 2**32 - 1)
-        check_range("chord_min_notes", self.chord_min_notes, 0, 12)
-        check_range("chord_hold_s", self.chord_hold_s, 0.0, 8.0)
+        check_range("chord_min_notes", self.chord_min_notes, 0, 6)
+        check_range("chord_hold_beats", self.chord_hold_beats, 0.0, 16.0)
         check_range("max_events_per_step", self.max_events_per_step, 4, 1000)
-        check_range("max_note_s", self.max_note_s, 0.0, 60.0)
-        check_range("key_prior", self.key_prior, 0.0, 10.0)
+        check_range("max_note_beats", self.max_note_beats, 0.0, 64.0)
+        check_range("max_silence_beats", self.max_silence_beats, 0.0, 64.0)
+        check_range("harmony_prior", self.harmony_prior, 0.0, 10.0)
         check_range("density_prior", self.density_prior, 0.0, 10.0)
-        check_range("mode_threshold", self.mode_threshold, 0.0, 1.0)
+
+
+@dataclass(frozen=True)
+class PlanConfig:
+    """The musical plan's choices the user can make (see :mod:`vemidi.music.plan`).
+
+    Attributes:
+        tempo_bpm: base tempo (30-240 bpm); None: from arousal.
+        beats_per_bar: the meter (2-7 beats of a quarter note).
+        percussion: ``auto`` (drums where arousal > 0), ``on`` or ``off``.
+    """
+
+    tempo_bpm: float | None = None
+    beats_per_bar: int = 4
+    percussion: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.tempo_bpm is not None:
+            check_range("tempo_bpm", self.tempo_bpm, 30.0, 240.0)
+        check_range("beats_per_bar", self.beats_per_bar, 2, 7)
+        if self.beats_per_bar != int(self.beats_per_bar):
+            raise InvalidInputError(f"beats_per_bar must be whole, got {self.beats_per_bar!r}.")
+        check_choice("percussion", self.percussion, ("auto", "on", "off"))
 
 
 @dataclass(frozen=True)
 class CutConfig:
-    """How scene cuts become musical boundaries (EMSYNC: 4 s gap, +-1 s tolerance, 8 s horizon)."""
+    """How scene cuts become musical boundaries (EMSYNC: cuts 4 s apart, an 8 s horizon).
+
+    EMSYNC also counts a cut as hit by a CHORD within 1 s; vemidi's plan puts a bar line and a
+    struck chord on the cut itself, so there is no tolerance to set.
+    """
 
     min_gap_s: float = 4.0
-    tolerance_s: float = 1.0
     horizon_s: float = 8.0
 
     def __post_init__(self) -> None:
         check_range("min_gap_s", self.min_gap_s, 0.0, 60.0)
-        check_range("tolerance_s", self.tolerance_s, 0.0, 4.0)
         check_range("horizon_s", self.horizon_s, 0.5, 60.0)

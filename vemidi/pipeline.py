@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from vemidi.config import CutConfig, SamplingConfig, check_choice, check_range
+from vemidi.config import CutConfig, PlanConfig, SamplingConfig, check_choice, check_range
 from vemidi.emotion.analyze import PROFILES
 
 Progress = Callable[[float, str], None]
@@ -39,6 +39,9 @@ class Controls:
         audio_mode: ``replace``, ``mix`` or ``keep`` (see :mod:`vemidi.media.mux`).
         min_cut_gap_s: cuts closer than this to the previous kept one are dropped.
         model: music model name or checkpoint path (None: the default).
+        tempo_bpm: base tempo (None: from arousal; see :mod:`vemidi.music.plan`).
+        beats_per_bar: the meter.
+        percussion: ``auto`` (drums where arousal > 0), ``on`` or ``off``.
     """
 
     valence: float | None = None
@@ -54,6 +57,9 @@ class Controls:
     audio_mode: str = "replace"
     min_cut_gap_s: float = 4.0
     model: str | None = None
+    tempo_bpm: float | None = None
+    beats_per_bar: int = 4
+    percussion: str = "auto"
 
     def __post_init__(self) -> None:
         from vemidi.media.mux import AUDIO_MODES
@@ -64,6 +70,13 @@ class Controls:
         check_choice("audio mode", self.audio_mode, AUDIO_MODES)
         check_range("min_cut_gap_s", self.min_cut_gap_s, 0.0, 60.0)
         self.sampling()  # validates temperature, top_p and seed
+        self.plan_config()  # validates tempo, meter and percussion
+
+    def plan_config(self) -> PlanConfig:
+        """The plan choices these controls describe."""
+        return PlanConfig(
+            tempo_bpm=self.tempo_bpm, beats_per_bar=self.beats_per_bar, percussion=self.percussion
+        )
 
     def sampling(self) -> SamplingConfig:
         """The sampling settings these controls describe."""
@@ -215,6 +228,7 @@ class Pipeline:
             cuts_s=cuts,
             sampling=controls.sampling(),
             cut_config=CutConfig(min_gap_s=controls.min_cut_gap_s),
+            plan_config=controls.plan_config(),
             more_instruments=controls.more_instruments,
             model=controls.model,
         )
@@ -232,7 +246,15 @@ class Pipeline:
             report(0.95, "piano roll")
             notes = piece.result.decoded.notes
             save_grid(
-                [("vemidi soundtrack", notes, analysis.duration_s, list(piece.result.targets_s))],
+                [
+                    (
+                        "vemidi soundtrack",
+                        notes,
+                        analysis.duration_s,
+                        list(piece.result.targets_s),
+                        piece.plan,
+                    )
+                ],
                 work["png"],
                 columns=1,
             )

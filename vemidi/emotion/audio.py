@@ -14,7 +14,7 @@ import numpy as np
 
 from vemidi.emotion.affect import from_valence_arousal
 from vemidi.emotion.fusion import ModalityResult, absent
-from vemidi.music.corpus import mode_strength
+from vemidi.music.keys import mode_strength
 
 SILENCE_DBFS = -50.0
 FRAME = 1024

@@ -1,1 +1,1 @@
-"""Symbolic music: tokenizer, transformer, sampling, MIDI writing, corpus and training."""
+"""Symbolic music for composing: tokenizer, transformer, plan, sampling rules, generation, MIDI."""

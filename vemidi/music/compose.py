@@ -1,7 +1,9 @@
 """Compose music for a duration, an emotion (constant or per segment) and a list of cuts.
 
-This is the music half of the pipeline: validate the request, load the model once, generate,
-and shape the MIDI (velocities follow arousal; boundary chords are accented as in EMSYNC).
+This is the music half of the pipeline: validate the request, load the model once, plan the
+piece (tempo map with bar lines on the cuts, keys, chords), generate on the plan, add the drum
+part, and shape the MIDI (velocities follow arousal; chords struck on cuts are accented as in
+EMSYNC; the file carries the tempo map, meter, keys and a marker per cut).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vemidi.config import MAX_DURATION_S, CutConfig, SamplingConfig, check_range
+from vemidi.config import MAX_DURATION_S, CutConfig, PlanConfig, SamplingConfig, check_range
 from vemidi.errors import InvalidInputError
 from vemidi.music.boundaries import thin_cuts
 from vemidi.types import EmotionSegment
@@ -31,6 +33,7 @@ class ComposeRequest:
             ``cut_config.min_gap_s`` before generation.
         sampling: sampling settings.
         cut_config: cut thinning, tolerance and horizon.
+        plan_config: tempo, meter and percussion choices.
         more_instruments: EMSYNC's instrument-count control.
         model: a music model name or checkpoint path (None = the default model).
     """
@@ -40,6 +43,7 @@ class ComposeRequest:
     cuts_s: tuple[float, ...] = ()
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
     cut_config: CutConfig = field(default_factory=CutConfig)
+    plan_config: PlanConfig = field(default_factory=PlanConfig)
     more_instruments: bool = True
     model: str | None = None
 
@@ -88,15 +92,21 @@ class ComposeRequest:
 
 @dataclass(frozen=True)
 class Composition:
-    """A composed piece: the generation result, the MIDI and the model that made it."""
+    """A composed piece: the generation result, the drum hits, the MIDI and the model."""
 
     request: ComposeRequest
     model_name: str
     result: object  # vemidi.music.generate.GenerationResult
     midi: object  # pretty_midi.PrettyMIDI
+    n_drum_hits: int = 0
+
+    @property
+    def plan(self) -> object:
+        """The piece's :class:`vemidi.music.plan.Plan`."""
+        return self.result.plan
 
     def summary(self) -> dict:
-        """JSON-ready record of the piece: model, conditions, duration, notes, cuts."""
+        """JSON-ready record of the piece: model, conditions, plan, notes, cuts."""
         from vemidi.music.keys import key_name
 
         r = self.result
@@ -112,11 +122,16 @@ class Composition:
                 }
                 for s in self.request.segments
             ],
+            "tempo_bpm": r.plan.base_tempo_bpm,
+            "beats_per_bar": r.plan.beats_per_bar,
             "keys": [key_name(k) for k in r.keys],
+            "chords": [c.name for c in r.plan.chords],
+            "plan": r.plan.to_dict(),
             "sampling": self.request.sampling.__dict__,
             "more_instruments": self.request.more_instruments,
             "n_tokens": len(r.tokens),
-            "n_notes": len(r.decoded.notes),
+            "n_notes": len(r.decoded.notes) + self.n_drum_hits,
+            "n_drum_hits": self.n_drum_hits,
             "cuts_requested_s": list(self.request.cuts_s),
             "cuts_targeted_s": [round(t, 3) for t in r.targets_s],
             "cuts_hit_s": [round(t, 3) for t in r.hits_s],
@@ -127,8 +142,26 @@ class Composition:
         }
 
     def write_midi(self, path: str | Path) -> None:
-        """Write the MIDI file."""
-        self.midi.write(str(path))
+        """Write the MIDI file (tempo map, meter, keys, a marker on each cut)."""
+        from vemidi.music.midi import write_midi
+
+        write_midi(self.midi, path, self.result.plan)
+
+
+def plan_for(request: ComposeRequest) -> object:
+    """The :class:`vemidi.music.plan.Plan` a request describes (cuts thinned first)."""
+    from vemidi.music.plan import build_plan
+
+    config = request.plan_config
+    return build_plan(
+        request.duration_s,
+        request.segments,
+        thin_cuts(list(request.cuts_s), request.cut_config.min_gap_s),
+        seed=request.sampling.seed,
+        tempo_bpm=config.tempo_bpm,
+        beats_per_bar=config.beats_per_bar,
+        percussion=config.percussion,
+    )
 
 
 def compose(request: ComposeRequest, progress: Progress | None = None) -> Composition:
@@ -137,25 +170,24 @@ def compose(request: ComposeRequest, progress: Progress | None = None) -> Compos
     Raises:
         ModelLoadError: the requested model is unknown or unreadable.
     """
+    from vemidi.music.drums import drum_notes, drum_part
     from vemidi.music.generate import generate
-    from vemidi.music.keys import pick_tonic
     from vemidi.music.midi import DEFAULT_VELOCITY, to_pretty_midi
     from vemidi.weights import load_music_model
 
     loaded = load_music_model(request.model)
-    targets = thin_cuts(list(request.cuts_s), request.cut_config.min_gap_s)
+    plan = plan_for(request)
     result = generate(
         loaded.model,
-        request.duration_s,
+        plan,
         list(request.segments),
-        cuts_s=targets,
         sampling=request.sampling,
-        cut_config=request.cut_config,
         more_instruments=request.more_instruments,
-        tonic=pick_tonic(request.sampling.seed),
+        horizon_s=request.cut_config.horizon_s,
         progress=progress,
     )
+    drums = drum_notes(plan, drum_part(plan))
     # Dynamics follow arousal: +-16 velocity steps around EMSYNC's 80.
     velocity = round(DEFAULT_VELOCITY + 16 * request.mean_arousal())
-    midi = to_pretty_midi(result.decoded, base_velocity=velocity)
-    return Composition(request, loaded.name, result, midi)
+    midi = to_pretty_midi(result.decoded, plan, base_velocity=velocity, drums=drums)
+    return Composition(request, loaded.name, result, midi, len(drums))

@@ -1,27 +1,33 @@
-"""Autoregressive generation that fills an exact duration, follows emotion and lands on cuts.
+"""Autoregressive generation in musical time, on a plan, rendered onto the video's time.
 
-The loop keeps a KV cache. Because absolute positions and the condition prefix live in the
-cache, it is rebuilt only now and then: when the window is full, the newest half of the tokens is
-re-encoded behind the instrument-count token (EMSYNC slides the window by one token each step,
-which re-encodes the whole window every token), and when the emotion segment changes, the window
-is re-encoded once with the new prefix. Generation stops when a time shift would pass the target
-duration; notes still sounding are closed exactly there.
+The loop writes ticks (sixteenth notes) of the plan's bars: every position gets the plan inputs
+of the time it stands at (the meter class and the planned chord), the boundary offset counted to
+the next cut (in seconds at the reference tempo, as in training), and the emotion of the segment
+it falls in (its key from the plan's section). Grammar rules (:mod:`vemidi.music.logits`) keep
+the surface clean and strike the planned chord on every cut. The finished tokens are decoded and
+mapped through the plan's tempo map, so a cut's chord starts on the cut to the millisecond.
+
+The KV cache is rebuilt only now and then: when the window is full, the newest half of the
+tokens is re-encoded behind the instrument-count token (EMSYNC slides the window by one token
+each step, which re-encodes the whole window every token), and when the emotion or the key
+changes, the window is re-encoded once with the new prefix.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
-from vemidi.config import CutConfig, SamplingConfig
+from vemidi.config import SamplingConfig
 from vemidi.music import tokenizer as tk
-from vemidi.music.boundaries import BoundaryTracker
-from vemidi.music.keys import KeyPrior, key_for_valence
-from vemidi.music.logits import DecodeState, DensityPrior, Sampler, default_rules
+from vemidi.music.boundaries import offset_input
+from vemidi.music.logits import DecodeState, DensityPrior, HarmonyPrior, Sampler, default_rules
 from vemidi.music.model import KVCache, MusicTransformer
+from vemidi.music.plan import Plan
 from vemidi.types import EmotionSegment
 
 Progress = Callable[[float, str], None]
@@ -32,26 +38,30 @@ class GenerationResult:
     """Tokens and bookkeeping of one generated piece.
 
     Attributes:
-        tokens: every generated token, the instrument-count token and primer first.
-        decoded: the notes (closed at ``duration_s``), CHORD times and accents.
-        duration_s: the piece's length in seconds (exactly the requested duration).
-        targets_s: the boundaries the generator aimed at (cuts after thinning).
-        hits_s: boundaries with a CHORD within the tolerance.
-        missed_s: boundaries without one.
-        forced_s: the hits whose CHORD ``logits.CutChord`` forced (the model did not choose it).
+        tokens: every generated token, the instrument-count token first.
+        score: the notes in musical time (seconds at the reference tempo, see the tokenizer).
+        decoded: the notes in video time (closed at ``duration_s``), CHORD times and accents.
+        plan: the plan the piece was written on.
+        duration_s: the piece's length in seconds (exactly the plan's duration).
+        targets_s: the cuts (bar lines of the plan).
+        hits_s: cuts whose chord was struck on them.
+        missed_s: cuts without one (only when the cut chord rule is off).
+        forced_s: cuts whose CHORD the rule forced (the model did not choose it there).
         elapsed_s: wall time of the generation.
-        keys: the key class requested for each segment (None: open).
+        keys: the key class of each section.
     """
 
     tokens: list[int]
+    score: tk.Decoded
     decoded: tk.Decoded
+    plan: Plan
     duration_s: float
     targets_s: list[float]
     hits_s: list[float]
     missed_s: list[float]
     forced_s: list[float]
     elapsed_s: float
-    keys: list[int | None]
+    keys: list[int]
 
     @property
     def tokens_per_s(self) -> float:
@@ -67,29 +77,45 @@ def _segment_at(segments: list[EmotionSegment], now_s: float) -> int:
 
 
 class _Window:
-    """The tokens the model currently sees, with their offsets, behind a KV cache."""
+    """The tokens the model currently sees, with their offsets and plan inputs, behind a cache."""
 
     def __init__(self, model: MusicTransformer, instrument_token: int) -> None:
         self.model = model
         self.instrument_token = instrument_token
         self.cache = KVCache(model.cfg.n_layers)
-        self.length = 0
 
-    def encode(self, tokens: list[int], offsets: list[float], cond: torch.Tensor) -> torch.Tensor:
+    def encode(
+        self,
+        tokens: list[int],
+        offsets: list[float],
+        plans: list[tuple[int, int]],
+        cond: torch.Tensor,
+    ) -> torch.Tensor:
         """Re-encode from scratch: the instrument token then the newest tokens that fit."""
         keep = max(1, (self.model.cfg.context - self.model.cfg.prefix_len) // 2)
-        body_tokens, body_offsets = tokens[1:][-keep:], offsets[1:][-keep:]
-        window = [self.instrument_token, *body_tokens]
-        window_offsets = [offsets[0] if not body_offsets else body_offsets[0], *body_offsets]
+        body = slice(max(1, len(tokens) - keep), len(tokens))
+        window = [self.instrument_token, *tokens[body]]
+        first = body.start - 1  # the instrument token stands where the window starts
+        window_offsets = [offsets[first], *offsets[body]]
+        window_plans = [plans[first], *plans[body]]
         self.cache = KVCache(self.model.cfg.n_layers)
         logits = self.model(
-            torch.tensor([window]), torch.tensor([window_offsets]), cond=cond, cache=self.cache
+            torch.tensor([window]),
+            torch.tensor([window_offsets]),
+            cond=cond,
+            cache=self.cache,
+            plan=torch.tensor([window_plans]),
         )
         return logits[0, -1]
 
-    def step(self, token: int, offset: float) -> torch.Tensor:
+    def step(self, token: int, offset: float, plan: tuple[int, int]) -> torch.Tensor:
         """Feed one token through the cache; returns the next logits."""
-        logits = self.model(torch.tensor([[token]]), torch.tensor([[offset]]), cache=self.cache)
+        logits = self.model(
+            torch.tensor([[token]]),
+            torch.tensor([[offset]]),
+            cache=self.cache,
+            plan=torch.tensor([[plan]]),
+        )
         return logits[0, -1]
 
     @property
@@ -97,106 +123,140 @@ class _Window:
         return self.cache.length >= self.model.cfg.context
 
 
+def to_video_time(score: tk.Decoded, plan: Plan) -> tk.Decoded:
+    """Map notes and chord times from musical time onto the video through the tempo map."""
+
+    def seconds(t: float) -> float:
+        return plan.beat_to_s(tk.ticks_to_beats(tk.to_ticks(t)))
+
+    notes = [
+        tk.Note(n.instrument, n.pitch, seconds(n.start_s), min(seconds(n.end_s), plan.duration_s))
+        for n in score.notes
+    ]
+    return tk.Decoded(
+        notes, [seconds(t) for t in score.chord_times_s], score.accented, plan.duration_s
+    )
+
+
 @torch.inference_mode()
 def generate(
     model: MusicTransformer,
-    duration_s: float,
+    plan: Plan,
     segments: list[EmotionSegment],
-    cuts_s: list[float] | None = None,
     sampling: SamplingConfig | None = None,
-    cut_config: CutConfig | None = None,
     more_instruments: bool = True,
-    tonic: int | None = None,
+    horizon_s: float = 8.0,
     progress: Progress | None = None,
 ) -> GenerationResult:
-    """Generate a piece of exactly ``duration_s`` seconds.
+    """Generate a piece on ``plan`` (its duration, bars, chords, keys and cuts).
 
     Args:
-        model: the music transformer (eval mode).
-        duration_s: target length in seconds.
-        segments: emotion segments covering the piece, in time order (one for a constant mood).
-        cuts_s: boundary times in seconds, already thinned (see ``boundaries.thin_cuts``).
-        sampling: sampling settings (default: EMSYNC's).
-        cut_config: boundary tolerance and horizon.
+        model: the music transformer (eval mode), with plan inputs.
+        plan: the plan from :func:`vemidi.music.plan.build_plan`.
+        segments: emotion segments covering the piece, in video time (one for a constant mood).
+        sampling: sampling settings (default: EMSYNC's plus our rules).
         more_instruments: EMSYNC's instrument-count control (True: 3+ instruments).
-        tonic: pitch class of the piece's tonic for a model with a key prefix; each segment's
-            valence then asks for the major or minor key on it (see ``keys``). None: no key.
+        horizon_s: the boundary-offset horizon (EMSYNC: 8 s; here reference-tempo seconds).
         progress: called with (fraction of the duration done, message).
 
     Returns:
         A :class:`GenerationResult`.
     """
     sampling = sampling or SamplingConfig()
-    cut_config = cut_config or CutConfig()
     if not segments:
         raise ValueError("at least one emotion segment is needed")
     started = time.perf_counter()
-    key_prior = KeyPrior(sampling.key_prior)
+    harmony_prior = HarmonyPrior(sampling.harmony_prior)
     density_prior = DensityPrior(sampling.density_prior)
-    rules = [key_prior, density_prior, *default_rules(sampling)]
+    rules = [harmony_prior, density_prior, *default_rules(sampling)]
     sampler = Sampler(sampling)
     state = DecodeState()
-    tracker = BoundaryTracker(list(cuts_s or []), cut_config)
-    end_ticks = tk.to_ticks(duration_s)
+    meter_table, chord_table = plan.tick_tables()
+    end_ticks = plan.total_ticks
+    cut_ticks = [b * tk.TICKS_PER_BEAT for b in plan.cut_beats]
+    pending = list(cut_ticks) if sampling.cut_chords else []
+    struck: list[int] = []
+    forced: list[int] = []
 
-    uses_key = tonic is not None and model.cfg.n_keys > 0
-    keys = [
-        key_for_valence(seg.valence, tonic, sampling.mode_threshold) if uses_key else None
-        for seg in segments
-    ]
+    def plan_at(tick: int) -> tuple[int, int]:
+        tick = min(tick, end_ticks)
+        return meter_table[tick], chord_table[tick]
 
-    def cond_for(index: int) -> torch.Tensor:
-        seg = segments[index]
-        key_prior.key = keys[index]
+    def offset_at(tick: int) -> float:
+        upcoming = [c for c in cut_ticks if c >= tick]
+        distance = (upcoming[0] - tick) * tk.TICK_S if upcoming else math.inf
+        return offset_input(distance, horizon_s)
+
+    def context_at(tick: int) -> tuple[int, int]:
+        """(emotion segment, key) in force at a tick."""
+        beat = tk.ticks_to_beats(min(tick, end_ticks - 1))
+        return _segment_at(segments, plan.beat_to_s(beat)), plan.section_at(beat).key
+
+    def cond_for(context: tuple[int, int]) -> torch.Tensor:
+        seg = segments[context[0]]
         density_prior.arousal = seg.arousal
-        key_tensor = torch.tensor([-1 if keys[index] is None else keys[index]])
         return model.condition_vectors(
-            torch.tensor([seg.valence]), torch.tensor([seg.arousal]), key_tensor
+            torch.tensor([seg.valence]), torch.tensor([seg.arousal]), torch.tensor([context[1]])
         )
 
     instrument = tk.MORE_INSTRUMENTS if more_instruments else tk.LESS_INSTRUMENTS
-    tokens = [instrument, tk.BAR]
-    offset0 = tracker.offset(0.0)
-    offsets = [offset0, offset0]
-    segment = _segment_at(segments, 0.0)
+    tokens, offsets, plans = [instrument], [offset_at(0)], [plan_at(0)]
+    context = context_at(0)
     window = _Window(model, instrument)
-    logits = window.encode(tokens, offsets, cond_for(segment))
+    logits = window.encode(tokens, offsets, plans, cond_for(context))
     last_report = 0.0
     while True:
-        next_cut = tracker.next_unmarked_s()
-        state.next_cut_ticks = -1 if next_cut is None else tk.to_ticks(next_cut)
+        state.next_cut_ticks = pending[0] if pending else -1
+        state.chord = chord_table[min(state.time_ticks, end_ticks)]
+        state.key = context[1]
         for rule in rules:
             logits = rule(logits, state)
         token = sampler(logits)
         if tk.is_shift(token) and state.time_ticks + tk.shift_ticks(token) >= end_ticks:
             break
+        if token == tk.CHORD and pending:
+            struck.append(pending.pop(0))
+            if state.forced_chord:
+                forced.append(struck[-1])
         state.update(token, sampling)
-        now_s = state.time_ticks * tk.TICK_S
-        if token == tk.CHORD:
-            tracker.on_chord(now_s, forced=state.forced_chord)
         tokens.append(token)
-        offsets.append(tracker.offset(now_s))
-        new_segment = _segment_at(segments, now_s)
-        if new_segment != segment or window.full:
-            segment = new_segment
-            logits = window.encode(tokens, offsets, cond_for(segment))
+        offsets.append(offset_at(state.time_ticks))
+        plans.append(plan_at(state.time_ticks))
+        new_context = context_at(state.time_ticks)
+        if new_context != context or window.full:
+            context = new_context
+            logits = window.encode(tokens, offsets, plans, cond_for(context))
         else:
-            logits = window.step(token, offsets[-1])
+            logits = window.step(token, offsets[-1], plans[-1])
+        now_s = plan.beat_to_s(tk.ticks_to_beats(state.time_ticks))
         if progress is not None and now_s - last_report >= 1.0:
             last_report = now_s
-            progress(min(1.0, now_s / duration_s), f"composing {now_s:.0f}/{duration_s:.0f} s")
-    tracker.finish()
+            progress(
+                min(1.0, now_s / plan.duration_s), f"composing {now_s:.0f}/{plan.duration_s:.0f} s"
+            )
     if progress is not None:
         progress(1.0, "composed")
-    decoded = tk.decode(tokens, end_s=duration_s)
+    score = tk.decode(tokens, end_s=end_ticks * tk.TICK_S)
+    decoded = to_video_time(score, plan)
+
+    def video_s(tick: int) -> float:
+        return round(plan.beat_to_s(tk.ticks_to_beats(tick)), 6)
+
     return GenerationResult(
         tokens=tokens,
+        score=score,
         decoded=decoded,
-        duration_s=duration_s,
-        targets_s=sorted(tracker.hits_s + tracker.missed_s),
-        hits_s=tracker.hits_s,
-        missed_s=tracker.missed_s,
-        forced_s=tracker.forced_s,
+        plan=plan,
+        duration_s=plan.duration_s,
+        targets_s=[video_s(t) for t in cut_ticks],
+        hits_s=[video_s(t) for t in struck],
+        missed_s=[video_s(t) for t in cut_ticks if t not in struck],
+        forced_s=[video_s(t) for t in forced],
         elapsed_s=time.perf_counter() - started,
-        keys=keys,
+        keys=[s.key for s in plan.sections],
     )
+
+
+def with_seed(sampling: SamplingConfig, seed: int) -> SamplingConfig:
+    """The same sampling settings with another seed."""
+    return replace(sampling, seed=seed)

@@ -1,18 +1,27 @@
 """Sampling as small composable pieces: grammar rules that mask logits, then a sampler.
 
-Each rule looks at the :class:`DecodeState` (what is sounding, how far time has advanced, whether
-a boundary chord is being written) and masks tokens that would break the event grammar:
+Each rule looks at the :class:`DecodeState` (what is sounding, the time in ticks, the planned
+chord, whether a cut chord is being struck) and masks tokens that would break the grammar or
+the plan. EMSYNC leaves all of this to the model; each rule below says why we do not:
 
-* :class:`ForbidControlTokens` - PAD, START and the instrument-count tokens are never sampled;
-* :class:`NoteGrammar` - no NOTE_OFF for a note that is not sounding, no second NOTE_ON of one;
-* :class:`BoundaryChord` - after a CHORD token, at least ``chord_min_notes`` note-ons before
-  time may move, then those notes are held (no new onsets, no releases) for ``chord_hold_s``.
-  EMSYNC leaves this to the model; a first experiment showed a small model places CHORD tokens
-  well but rarely follows them with a sustained chord, so vemidi makes the grammar require it;
-* :class:`ForceProgress` - time must advance after ``max_events`` events at one instant.
+* :class:`ForbidControlTokens` - PAD, START, BAR, the instrument-count tokens and drum notes
+  are never sampled (the plan gives the bars; drums come from :mod:`vemidi.music.drums`), and
+  CHORD only where ``CutChord`` asks for it;
+* :class:`NoteGrammar` - no NOTE_OFF for a note that is not sounding or started this instant
+  (every note lasts at least a sixteenth), no second NOTE_ON of a sounding note;
+* :class:`CleanTexture` - a monophonic bass and no unison doubling across instruments (a
+  first listening test found both in the output, and the corpus has little of either);
+* :class:`CutChord` - time may not pass the next cut; on it, every sounding note is released,
+  CHORD is written, then the bass strikes the planned chord's root and two more chord tones
+  follow before time moves, and those notes are held ``chord_hold_beats``;
+* :class:`ForceProgress` - time must advance after ``max_events`` events at one instant;
+* :class:`NoLongSilence` - with nothing sounding, time may move at most ``max_silence_beats``;
+* :class:`MaxNoteLength` - a note held too long is released first.
 
-:class:`Sampler` then applies temperature (with EMSYNC's adaptive repetition penalty), top-k and
-top-p, and draws with a seeded generator.
+Two priors tilt rather than mask, each measured with and without in the evaluation:
+:class:`HarmonyPrior` (chord tones over scale tones over chromatic ones) and
+:class:`DensityPrior` (time shifts by arousal). :class:`Sampler` then applies temperature (with
+EMSYNC's adaptive repetition penalty), top-k and top-p, and draws with a seeded generator.
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ from dataclasses import dataclass, field
 import torch
 
 from vemidi.config import SamplingConfig
+from vemidi.music import harmony
 from vemidi.music import tokenizer as tk
 
 _N_KEYS = tk.N_INSTRUMENTS * tk.N_PITCHES
@@ -31,7 +41,17 @@ _ON_SLICE = slice(tk.NOTE_BASE + _N_KEYS, tk.VOCAB_SIZE)
 _SHIFT_SLICE = slice(tk.SHIFT_BASE, tk.NOTE_BASE)
 _NEG_INF = float("-inf")
 _SHIFT_TICKS = torch.arange(1, tk.NOTE_BASE - tk.SHIFT_BASE + 1)  # ticks of each shift token
-_LOG_SHIFT = torch.log(_SHIFT_TICKS / 12.0)  # 12 ticks ~ 0.1 s: shorter shifts < 0 < longer
+_LOG_SHIFT = torch.log(_SHIFT_TICKS / 2.0)  # an eighth note is neutral: shorter < 0 < longer
+_PITCHES = torch.arange(tk.MIN_PITCH, tk.MAX_PITCH + 1)
+
+
+def _key_range(instrument: tk.Instrument) -> slice:
+    start = int(instrument) * tk.N_PITCHES
+    return slice(start, start + tk.N_PITCHES)
+
+
+_BASS = _key_range(tk.Instrument.BASS)
+_DRUMS = _key_range(tk.Instrument.DRUMS)
 
 
 @dataclass
@@ -44,17 +64,21 @@ class DecodeState:
         default_factory=lambda: torch.zeros(_N_KEYS, dtype=torch.long)
     )
     events_since_shift: int = 0
-    chord_notes_needed: int = 0
+    silent_since_ticks: int = 0  # when the music last fell silent (-1: something sounds)
+    chord: int = harmony.NO_CHORD  # the planned chord class at the current time
+    key: int = 0  # the planned key class at the current time
+    next_cut_ticks: int = -1  # the next cut whose chord is not struck yet (-1: none)
+    cut_notes_needed: int = 0  # notes still to strike after a CHORD token
     chord_keys: list[int] = field(default_factory=list)
     hold_until_ticks: int = -1
-    next_cut_ticks: int = -1  # the next boundary not yet marked by a CHORD (-1: none)
     forced_chord: bool = False  # set by CutChord when it leaves CHORD as the only choice
 
     def update(self, token: int, config: SamplingConfig) -> None:
         """Advance the state by one sampled token."""
         if tk.is_shift(token):
             if self.chord_keys and self.hold_until_ticks < 0:
-                self.hold_until_ticks = self.time_ticks + tk.to_ticks(config.chord_hold_s)
+                hold = round(config.chord_hold_beats * tk.TICKS_PER_BEAT)
+                self.hold_until_ticks = self.time_ticks + hold
             self.time_ticks += tk.shift_ticks(token)
             self.events_since_shift = 0
             if 0 <= self.hold_until_ticks <= self.time_ticks:
@@ -62,29 +86,38 @@ class DecodeState:
             return
         self.events_since_shift += 1
         if token == tk.CHORD:
-            self.chord_notes_needed = config.chord_min_notes
+            self.cut_notes_needed = config.chord_min_notes
             self.chord_keys, self.hold_until_ticks = [], -1
+            self.next_cut_ticks = -1
         elif tk.is_note(token):
             key = (token - tk.NOTE_BASE) % _N_KEYS
             is_on = token >= _ON_SLICE.start
             self.sounding[key] = is_on
             if is_on:
                 self.onset_ticks[key] = self.time_ticks
-            if is_on and self.chord_notes_needed > 0:
-                self.chord_notes_needed -= 1
-                self.chord_keys.append(key)
+                if self.cut_notes_needed > 0:
+                    self.cut_notes_needed -= 1
+                    self.chord_keys.append(key)
+        if self.sounding.any():
+            self.silent_since_ticks = -1
+        elif self.silent_since_ticks < 0:
+            self.silent_since_ticks = self.time_ticks
 
     @property
-    def holding(self) -> bool:
-        """Whether a boundary chord is being held (its notes sound, time has moved past it)."""
-        return self.hold_until_ticks >= 0
+    def at_cut(self) -> bool:
+        """Whether time has reached the next cut whose chord is not struck yet."""
+        return 0 <= self.next_cut_ticks <= self.time_ticks
 
 
 class ForbidControlTokens:
-    """PAD, START and the instrument-count controls are inputs, never outputs."""
+    """Inputs and plan-given events are never outputs (see the module docstring)."""
 
     def __call__(self, logits: torch.Tensor, state: DecodeState) -> torch.Tensor:
-        logits[[tk.PAD, tk.START, tk.LESS_INSTRUMENTS, tk.MORE_INSTRUMENTS]] = _NEG_INF
+        logits[[tk.PAD, tk.START, tk.BAR, tk.CHORD, tk.LESS_INSTRUMENTS, tk.MORE_INSTRUMENTS]] = (
+            _NEG_INF
+        )
+        logits[_OFF_SLICE][_DRUMS] = _NEG_INF
+        logits[_ON_SLICE][_DRUMS] = _NEG_INF
         return logits
 
 
@@ -99,32 +132,176 @@ class NoteGrammar:
         return logits
 
 
-class BoundaryChord:
-    """After CHORD: enough note-ons before time moves, then a held chord (see module doc)."""
+class CleanTexture:
+    """One bass note at a time; no pitch struck while another instrument sounds it."""
 
     def __call__(self, logits: torch.Tensor, state: DecodeState) -> torch.Tensor:
-        if state.chord_notes_needed > 0:
-            if torch.isinf(logits[_ON_SLICE]).all():  # nothing left to sound: drop the chord
-                state.chord_notes_needed = 0
-                return logits
-            logits[_SHIFT_SLICE] = _NEG_INF
-            logits[[tk.CHORD, tk.BAR]] = _NEG_INF
-            logits[_OFF_SLICE][state.chord_keys] = _NEG_INF
-        elif state.holding:
-            logits[_ON_SLICE] = _NEG_INF
-            logits[tk.CHORD] = _NEG_INF
-            logits[_OFF_SLICE][state.chord_keys] = _NEG_INF
+        on = logits[_ON_SLICE]
+        if state.sounding[_BASS].any():
+            on[_BASS] = _NEG_INF
+        doubled = state.sounding.view(tk.N_INSTRUMENTS, tk.N_PITCHES).any(dim=0)
+        on.view(tk.N_INSTRUMENTS, tk.N_PITCHES).masked_fill_(doubled, _NEG_INF)
+        return logits
+
+
+class CutChord:
+    """Our addition: the planned chord is struck on every cut, to the tick.
+
+    EMSYNC leaves the chord before a cut to the model, guided by the boundary offset; a listener
+    then hears it early or not at all. Here the plan puts a bar line on the cut; time may not
+    step past it, and on it: sounding notes are released (a new harmony starts), CHORD is
+    written, the bass strikes the planned chord's root, then chord tones of the other
+    instruments until ``chord_min_notes`` have sounded; they are held ``chord_hold_beats``.
+    """
+
+    def __call__(self, logits: torch.Tensor, state: DecodeState) -> torch.Tensor:
+        state.forced_chord = False
+        if state.cut_notes_needed > 0:
+            return self._strike(logits, state)
+        if state.chord_keys and state.events_since_shift >= 0:
+            # Holding: the struck notes may not be released yet.
+            held = torch.tensor(state.chord_keys)
+            logits[_OFF_SLICE][held] = _NEG_INF
+        cut = state.next_cut_ticks
+        if cut < 0:
+            return logits
+        if state.time_ticks >= cut:
+            sounding = state.sounding.clone()
+            logits.fill_(_NEG_INF)
+            if sounding.any():
+                logits[_OFF_SLICE] = torch.where(sounding, 0.0, _NEG_INF)
+            else:
+                logits[tk.CHORD] = 0.0
+                state.forced_chord = True
+        else:
+            logits[_SHIFT_SLICE][state.time_ticks + _SHIFT_TICKS > cut] = _NEG_INF
+        return logits
+
+    def _strike(self, logits: torch.Tensor, state: DecodeState) -> torch.Tensor:
+        tones = harmony.chord_pitch_classes(state.chord)
+        if not tones:
+            state.cut_notes_needed = 0
+            return logits
+        logits[_SHIFT_SLICE] = _NEG_INF
+        logits[_OFF_SLICE] = _NEG_INF
+        on = logits[_ON_SLICE].view(tk.N_INSTRUMENTS, tk.N_PITCHES)
+        if not state.chord_keys:  # the bass first, on the root, in the bass register
+            allowed = torch.zeros_like(on, dtype=torch.bool)
+            root = (tones[0] == _PITCHES % 12) & (_PITCHES >= 28) & (_PITCHES <= 52)
+            allowed[int(tk.Instrument.BASS)] = root
+        else:
+            tone = (
+                torch.isin(_PITCHES % 12, torch.tensor(tones)) & (_PITCHES >= 48) & (_PITCHES <= 84)
+            )
+            allowed = tone.expand_as(on).clone()
+            allowed[int(tk.Instrument.BASS)] = False
+            allowed[int(tk.Instrument.DRUMS)] = False
+        on.masked_fill_(~allowed, _NEG_INF)
+        if torch.isinf(on).all():  # the model ruled every candidate out: take the plain tones
+            on.copy_(torch.where(allowed, 0.0, _NEG_INF))
+        if torch.isinf(on).all():
+            state.cut_notes_needed = 0
+            return logits
+        logits[: tk.NOTE_BASE] = _NEG_INF
+        return logits
+
+
+class ForceProgress:
+    """After ``max_events`` events at one instant, only a time shift may follow."""
+
+    def __init__(self, max_events: int) -> None:
+        self.max_events = max_events
+
+    def __call__(self, logits: torch.Tensor, state: DecodeState) -> torch.Tensor:
+        if (
+            state.events_since_shift >= self.max_events
+            and state.cut_notes_needed == 0
+            and not state.at_cut
+        ):
+            shifts = logits[_SHIFT_SLICE].clone()
+            logits.fill_(_NEG_INF)
+            logits[_SHIFT_SLICE] = torch.where(torch.isinf(shifts), 0.0, shifts)
+        return logits
+
+
+class NoLongSilence:
+    """With nothing sounding, time may move at most ``max_silence_beats`` before a note.
+
+    The first listening test measured 8% of the time silent (the corpus: 2%) in gaps up to
+    several seconds; a pause longer than a beat sounds like a dropout in a soundtrack.
+    """
+
+    def __init__(self, max_silence_beats: float) -> None:
+        self.max_ticks = round(max_silence_beats * tk.TICKS_PER_BEAT)
+
+    def __call__(self, logits: torch.Tensor, state: DecodeState) -> torch.Tensor:
+        if self.max_ticks and state.silent_since_ticks >= 0:
+            left = state.silent_since_ticks + self.max_ticks - state.time_ticks
+            logits[_SHIFT_SLICE][left < _SHIFT_TICKS] = _NEG_INF
+        return logits
+
+
+class MaxNoteLength:
+    """A note sounding ``max_note_beats`` must be released before anything else, and time may
+    not step beyond that point while it sounds.
+
+    Our addition: after the context window slides, a note whose NOTE_ON fell out of the window is
+    invisible to the model, which then rarely releases it; such notes would ring to the end.
+    """
+
+    def __init__(self, max_note_beats: float) -> None:
+        self.max_ticks = round(max_note_beats * tk.TICKS_PER_BEAT)
+
+    def __call__(self, logits: torch.Tensor, state: DecodeState) -> torch.Tensor:
+        if self.max_ticks and state.cut_notes_needed == 0:
+            held = state.time_ticks - state.onset_ticks
+            if state.sounding.any():
+                left = self.max_ticks - int(held[state.sounding].max())
+                logits[_SHIFT_SLICE][max(left, 0) < _SHIFT_TICKS] = _NEG_INF
+            overdue = state.sounding & (held >= self.max_ticks)
+            if overdue.any():
+                off = logits[_OFF_SLICE].clone()
+                logits.fill_(_NEG_INF)
+                logits[_OFF_SLICE] = torch.where(
+                    overdue, torch.nan_to_num(off, neginf=0.0), _NEG_INF
+                )
+        return logits
+
+
+class HarmonyPrior:
+    """Tilt pitched note-ons towards the planned chord: chord tones 0, other tones of the key's
+    scale ``-weight``, chromatic tones ``-2.5 * weight`` (added to the logits)."""
+
+    def __init__(self, weight: float) -> None:
+        self.weight = weight
+        self._tables: dict[tuple[int, int], torch.Tensor] = {}
+
+    def _table(self, key: int, chord: int) -> torch.Tensor:
+        table = self._tables.get((key, chord))
+        if table is None:
+            pcs = _PITCHES % 12
+            bias = torch.full((tk.N_PITCHES,), -2.5)
+            bias[torch.isin(pcs, torch.tensor(harmony.scale_pitch_classes(key)))] = -1.0
+            tones = harmony.chord_pitch_classes(chord)
+            if tones:
+                bias[torch.isin(pcs, torch.tensor(tones))] = 0.0
+            table = (self.weight * bias).repeat(tk.N_INSTRUMENTS)
+            self._tables[(key, chord)] = table
+        return table
+
+    def __call__(self, logits: torch.Tensor, state: DecodeState) -> torch.Tensor:
+        if self.weight > 0:
+            logits[_ON_SLICE] += self._table(state.key, state.chord).to(logits.dtype)
         return logits
 
 
 class DensityPrior:
-    """Our fallback for arousal, as the key prior is for valence: tilt the time-shift logits.
+    """Our fallback for arousal: tilt the time-shift logits.
 
-    Adds ``weight * -arousal * ln(ticks / 12)`` to each shift token, then renormalises the shifts
-    so that their total probability (how often time moves) stays the model's: high arousal
-    favours short shifts (more events per second), low arousal long ones. The model's own
-    arousal response separates +0.8 from the rest but hardly 0 from -0.8 (model card); this
-    makes the request audible at every level. ``arousal`` is set per emotion segment (NaN: off).
+    Adds ``weight * -arousal * ln(ticks / 2)`` to each shift token (an eighth note is neutral),
+    then renormalises the shifts so that their total probability (how often time moves) stays
+    the model's: high arousal favours short shifts (more events per beat), low arousal long
+    ones. ``arousal`` is set per emotion segment (NaN: off).
     """
 
     def __init__(self, weight: float) -> None:
@@ -141,78 +318,17 @@ class DensityPrior:
         return logits
 
 
-class CutChord:
-    """Our addition: every cut gets its boundary chord, placed by the model or else forced.
-
-    EMSYNC leaves the CHORD before a cut to the model, guided by the boundary offset. A small
-    CPU-trained model marks only part of the cuts (see the model card), and a soundtrack whose
-    chord misses the cut is the failure a user hears. So time may not step past the next
-    unmarked cut, and on reaching it CHORD is the only choice; ``BoundaryChord`` then makes it a
-    real, held chord. A CHORD the model samples within the tolerance before the cut marks it,
-    and nothing is forced.
-    """
-
-    def __call__(self, logits: torch.Tensor, state: DecodeState) -> torch.Tensor:
-        state.forced_chord = False
-        cut = state.next_cut_ticks
-        if cut < 0 or state.chord_notes_needed > 0:
-            return logits
-        if state.time_ticks >= cut:
-            logits.fill_(_NEG_INF)
-            logits[tk.CHORD] = 0.0
-            state.forced_chord = True
-        else:
-            logits[_SHIFT_SLICE][state.time_ticks + _SHIFT_TICKS > cut] = _NEG_INF
-        return logits
-
-
-class ForceProgress:
-    """After ``max_events`` events at one instant, only a time shift may follow."""
-
-    def __init__(self, max_events: int) -> None:
-        self.max_events = max_events
-
-    def __call__(self, logits: torch.Tensor, state: DecodeState) -> torch.Tensor:
-        # A boundary chord's few note-ons come first (they are bounded by chord_min_notes).
-        if state.events_since_shift >= self.max_events and state.chord_notes_needed == 0:
-            shifts = logits[_SHIFT_SLICE].clone()
-            logits.fill_(_NEG_INF)
-            logits[_SHIFT_SLICE] = torch.where(torch.isinf(shifts), 0.0, shifts)
-        return logits
-
-
-class MaxNoteLength:
-    """A note sounding longer than ``max_note_s`` must be released before anything else.
-
-    Our addition: after the context window slides, a note whose NOTE_ON fell out of the window is
-    invisible to the model, which then rarely releases it; such notes would ring to the end.
-    """
-
-    def __init__(self, max_note_s: float) -> None:
-        self.max_ticks = tk.to_ticks(max_note_s) if max_note_s > 0 else 0
-
-    def __call__(self, logits: torch.Tensor, state: DecodeState) -> torch.Tensor:
-        if self.max_ticks:
-            overdue = state.sounding & (state.time_ticks - state.onset_ticks > self.max_ticks)
-            if overdue.any():
-                off = logits[_OFF_SLICE].clone()
-                logits.fill_(_NEG_INF)
-                logits[_OFF_SLICE] = torch.where(
-                    overdue, torch.nan_to_num(off, neginf=0.0), _NEG_INF
-                )
-        return logits
-
-
 def default_rules(config: SamplingConfig) -> list:
-    """The grammar rules, in the order they are applied."""
+    """The grammar rules, in the order they are applied (priors come before them)."""
     return [
         ForbidControlTokens(),
         NoteGrammar(),
-        BoundaryChord(),
+        CleanTexture(),
         ForceProgress(config.max_events_per_step),
-        # After ForceProgress, which re-opens every time shift, including those past the cut.
+        NoLongSilence(config.max_silence_beats),
+        MaxNoteLength(config.max_note_beats),
+        # Last: on a cut it overrides the others (releases, CHORD, the struck chord).
         *([CutChord()] if config.cut_chords else []),
-        MaxNoteLength(config.max_note_s),
     ]
 
 

@@ -8,10 +8,13 @@ Conditioning follows EMSYNC (reference §5, §7):
 * every position gets the boundary offset ``8 - min(8, seconds to the next boundary)`` through an
   MLP, concatenated with a learned absolute position embedding and added to the token embedding.
 
-Two optional extensions, both off in the EMSYNC-faithful default and documented in the model
-card when used: a third prefix pseudo-token for a key (tonic and mode; ``n_keys=24``), and adding
+Three optional extensions, all off in the EMSYNC-faithful default and documented in the model
+card when used: a third prefix pseudo-token for a key (tonic and mode; ``n_keys=24``); adding
 the condition vectors at every position (``condition_every_position``), which a first experiment
-found necessary for the condition to matter in a small model. We use pre-LayerNorm blocks instead
+found necessary for the condition to matter in a small model; and the musical plan at every
+position (``n_meter``, ``n_chords``): an embedding of where the position stands in its bar and one
+of the chord sounding there, added to the token embedding, so the model writes on a beat and a
+harmony it is given instead of inventing both. We use pre-LayerNorm blocks instead
 of EMSYNC's post-LayerNorm because they train stably in the short CPU runs we can afford.
 
 This module imports no tokenizer, sampler or files: it only maps tensors to logits.
@@ -41,6 +44,10 @@ class ModelConfig:
         max_offset_s: the boundary-offset horizon in seconds (EMSYNC: 8).
         n_keys: number of key classes for the optional key prefix (0 = no key prefix).
         condition_every_position: also add the conditions to every position's embedding.
+        n_meter: number of meter classes (position in the bar and bar length) embedded at every
+            position (0 = none; our addition, see :mod:`vemidi.music.plan`).
+        n_chords: number of chord classes embedded at every position, one more being "no
+            chord" (0 = none; our addition).
     """
 
     vocab_size: int = 1011
@@ -55,6 +62,8 @@ class ModelConfig:
     max_offset_s: float = 8.0
     n_keys: int = 0
     condition_every_position: bool = False
+    n_meter: int = 0
+    n_chords: int = 0
 
     def __post_init__(self) -> None:
         for name in ("vocab_size", "n_layers", "n_heads", "d_model", "d_ff", "context"):
@@ -81,7 +90,17 @@ class ModelConfig:
 def debug_config() -> ModelConfig:
     """A tiny configuration for tests (random weights, a few thousand parameters per layer)."""
     return ModelConfig(
-        n_layers=2, n_heads=2, d_model=32, d_ff=64, context=256, cond_hidden=16, offset_hidden=16
+        n_layers=2,
+        n_heads=2,
+        d_model=32,
+        d_ff=64,
+        context=256,
+        cond_hidden=16,
+        offset_hidden=16,
+        n_keys=24,
+        condition_every_position=True,
+        n_meter=256,  # vemidi.music.plan.N_METER (this module imports no plan code)
+        n_chords=48,  # vemidi.music.harmony.N_CHORDS
     )
 
 
@@ -181,6 +200,12 @@ class MusicTransformer(nn.Module):
         self.null_arousal = nn.Parameter(torch.empty(d).uniform_(-0.1, 0.1))
         self.key_emb = nn.Embedding(cfg.n_keys + 1, d) if cfg.n_keys else None
         self.cond_proj = nn.Linear(d, d) if cfg.condition_every_position else None
+        # Zero at first: a model trained without the plan starts out unchanged when extended.
+        self.meter_emb = nn.Embedding(cfg.n_meter, d) if cfg.n_meter else None
+        self.chord_emb = nn.Embedding(cfg.n_chords + 1, d) if cfg.n_chords else None
+        for table in (self.meter_emb, self.chord_emb):
+            if table is not None:
+                nn.init.zeros_(table.weight)
         self.offset_mlp = _mlp(1, cfg.offset_hidden, d // 2)
         self.pos_emb = nn.Parameter(torch.empty(cfg.context, d - d // 2).uniform_(-0.1, 0.1))
         self.drop = nn.Dropout(cfg.dropout)
@@ -220,6 +245,7 @@ class MusicTransformer(nn.Module):
         offsets: torch.Tensor,
         cond: torch.Tensor | None = None,
         cache: KVCache | None = None,
+        plan: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Next-token logits.
 
@@ -229,6 +255,8 @@ class MusicTransformer(nn.Module):
             cond: ``(B, P, d_model)`` from :meth:`condition_vectors`; needed when the cache is
                 empty (the prefix is then placed first) and taken from the cache otherwise.
             cache: a :class:`KVCache` to read and extend for incremental decoding, or None.
+            plan: ``(B, T, 2)`` meter and chord classes of each position (for a model with plan
+                embeddings; ignored otherwise).
 
         Returns:
             ``(B, T, vocab_size)`` logits; position t predicts token t + 1.
@@ -246,6 +274,13 @@ class MusicTransformer(nn.Module):
         batch, _length = tokens.shape
         x = self.tok_emb(tokens) * math.sqrt(self.cfg.d_model)
         prefix = cond.shape[1] if start == 0 else 0
+        if self.meter_emb is not None or self.chord_emb is not None:
+            if plan is None:
+                raise ValueError("this model needs the plan inputs (meter and chord classes)")
+            if self.meter_emb is not None:
+                x = x + self.meter_emb(plan[..., 0])
+            if self.chord_emb is not None:
+                x = x + self.chord_emb(plan[..., 1])
         if prefix:
             x = torch.cat([cond.to(x.dtype), x], dim=1)
             offsets = torch.cat([offsets[:, :1].expand(batch, prefix), offsets], dim=1)

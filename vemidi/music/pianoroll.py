@@ -1,9 +1,11 @@
-"""Piano-roll pictures of notes with the cuts marked (matplotlib, no display needed)."""
+"""Piano-roll pictures of notes with the cuts marked and, when a plan is given, its bar lines,
+chord names, key and tempo written over the roll (matplotlib, no display needed)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from vemidi.music.plan import Plan
 from vemidi.music.tokenizer import Instrument, Note
 
 COLOURS = {
@@ -15,8 +17,16 @@ COLOURS = {
 }
 
 
-def draw(ax, notes: list[Note], duration_s: float, cuts_s: list[float], title: str = "") -> None:
-    """Draw notes as bars (pitch over time, coloured by instrument) and cuts as dashed lines."""
+def draw(
+    ax,
+    notes: list[Note],
+    duration_s: float,
+    cuts_s: list[float],
+    title: str = "",
+    plan: Plan | None = None,
+) -> None:
+    """Draw notes as bars (pitch over time, coloured by instrument), cuts as dashed lines and
+    the plan (bar lines, chord names above the roll, key and tempo of each section)."""
     for instrument, colour in COLOURS.items():
         mine = [n for n in notes if n.instrument == instrument]
         if mine:
@@ -31,18 +41,37 @@ def draw(ax, notes: list[Note], duration_s: float, cuts_s: list[float], title: s
     for cut in cuts_s:
         ax.axvline(cut, color="black", linestyle="--", linewidth=1)
     ax.set_xlim(0, duration_s)
-    pitches = [n.pitch for n in notes] or [60]
-    ax.set_ylim(min(pitches) - 2, max(pitches) + 2)
+    pitches = [n.pitch for n in notes if n.instrument != Instrument.DRUMS] or [60]
+    top = max(pitches) + 2
+    ax.set_ylim(min(pitches) - 2, top + (8 if plan is not None else 0))
+    if plan is not None:
+        _draw_plan(ax, plan, top)
     ax.set_xlabel("seconds")
     ax.set_ylabel("MIDI pitch")
     if title:
         ax.set_title(title, fontsize=10)
 
 
-def save_grid(
-    pieces: list[tuple[str, list[Note], float, list[float]]], path: Path, columns: int = 2
-) -> None:
-    """Save several piano rolls (title, notes, duration, cuts) in one PNG."""
+def _draw_plan(ax, plan: Plan, top: float) -> None:
+    for bar in plan.bars:
+        ax.axvline(bar.start_s, color="#bbbbbb", linewidth=0.6, zorder=0)
+    for chord in plan.chords:
+        start = plan.beat_to_s(chord.start_beat)
+        ax.text(start, top + 1, chord.name, fontsize=6, va="bottom", clip_on=True)
+    for section in plan.sections:
+        ax.text(
+            section.start_s,
+            top + 5,
+            f"{section.key_name}, {section.tempo_bpm:.0f} bpm",
+            fontsize=6,
+            va="bottom",
+            color="#444444",
+            clip_on=True,
+        )
+
+
+def save_grid(pieces: list[tuple], path: Path, columns: int = 2) -> None:
+    """Save several piano rolls (title, notes, duration, cuts[, plan]) in one PNG."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -50,8 +79,8 @@ def save_grid(
 
     rows = (len(pieces) + columns - 1) // columns
     fig, axes = plt.subplots(rows, columns, figsize=(6 * columns, 3 * rows), dpi=100, squeeze=False)
-    for ax, (title, notes, duration_s, cuts_s) in zip(axes.flat, pieces, strict=False):
-        draw(ax, notes, duration_s, cuts_s, title)
+    for ax, (title, notes, duration_s, cuts_s, *plan) in zip(axes.flat, pieces, strict=False):
+        draw(ax, notes, duration_s, cuts_s, title, plan[0] if plan else None)
     axes.flat[0].legend(loc="upper right", fontsize=7, ncol=2)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -3,16 +3,21 @@
 Layout of the vocabulary:
 
 * 0-5: ``PAD``, ``START``, ``BAR``, ``CHORD``, ``LESS_INSTRUMENTS``, ``MORE_INSTRUMENTS``;
-* 6-130: ``TIME_SHIFT`` of 1 ... 125 ticks, one tick being 8 ms (8 ms ... 1 s);
+* 6-130: ``TIME_SHIFT`` of 1 ... 125 ticks, one tick being a sixteenth note (see below);
 * 131-1010: ``NOTE_OFF`` then ``NOTE_ON``, each for the five instruments (bass, drums, guitar,
   piano, strings) times the 88 pitches 21-108.
 
-Times are absolute seconds with no tempo grid. Unlike midi-emotion, which rounds every gap on its
-own, we quantise absolute times to the 8 ms tick first, so rounding errors never accumulate over a
-long piece (each onset and offset stays within 4 ms of its true time). Simultaneous events are
-ordered as in the reference: ON before OFF, then drums < bass < guitar < piano < strings. Since
-a MIDI channel cannot sound the same pitch twice, a note that starts while the same pitch of the
-same instrument still sounds cuts the older one short. This module needs no torch.
+**Musical time (our deviation from EMSYNC).** EMSYNC counts time in absolute 8 ms ticks with no
+beat grid; its music drifts off any pulse. We keep its vocabulary but let a tick mean a sixteenth
+note: every score is rendered at one *reference tempo* (120 bpm, so a beat is 0.5 s and a tick
+0.125 s), and a generated piece is mapped onto the video through the plan's tempo map
+(:mod:`vemidi.music.plan`). Times in this module are therefore seconds *at the reference tempo*;
+``ticks_to_beats`` and ``TICKS_PER_BEAT`` give the musical reading. Absolute times are quantised to
+the tick first, so rounding never accumulates. Simultaneous events are ordered OFF, BAR, CHORD,
+ON (releases before onsets, so a monophonic line never overlaps itself), then drums < bass <
+guitar < piano < strings. Since a MIDI channel cannot sound the same pitch twice, a note that
+starts while the same pitch of the same instrument still sounds cuts the older one short. This
+module needs no torch.
 """
 
 from __future__ import annotations
@@ -34,8 +39,10 @@ class Instrument(IntEnum):
     STRINGS = 4
 
 
-TICK_S = 0.008  # EMSYNC/midi-emotion time resolution: 8 ms
-MAX_SHIFT_TICKS = 125  # the longest single shift token is 1 s
+REFERENCE_BPM = 120.0  # the tempo every score is rendered at; the plan maps it onto the video
+TICKS_PER_BEAT = 4  # a tick is a sixteenth note
+TICK_S = 60.0 / REFERENCE_BPM / TICKS_PER_BEAT  # 0.125 s at the reference tempo
+MAX_SHIFT_TICKS = 125  # EMSYNC's 125 shift tokens: here up to 31.25 beats
 MIN_PITCH = 21
 MAX_PITCH = 108
 N_PITCHES = MAX_PITCH - MIN_PITCH + 1
@@ -118,8 +125,13 @@ def token_name(token: int) -> str:
 
 
 def to_ticks(time_s: float) -> int:
-    """Nearest tick of an absolute time in seconds."""
+    """Nearest tick of an absolute time in seconds at the reference tempo."""
     return round(time_s / TICK_S)
+
+
+def ticks_to_beats(ticks: float) -> float:
+    """Beats of a number of ticks."""
+    return ticks / TICKS_PER_BEAT
 
 
 def shift_tokens(n_ticks: int) -> list[int]:
@@ -167,18 +179,18 @@ def encode(
     Returns:
         Token ids. The sequence starts at time 0; the first event may be a shift.
     """
-    # Event sort key: (tick, group, priority, pitch, token); group orders BAR, CHORD, ON, OFF.
+    # Event sort key: (tick, group, priority, pitch, token); group orders OFF, BAR, CHORD, ON.
     events: list[tuple[int, int, int, int, int]] = []
     for t in bar_times_s or []:
-        events.append((max(0, to_ticks(t)), 0, 0, 0, BAR))
+        events.append((max(0, to_ticks(t)), 1, 0, 0, BAR))
     for t in chord_times_s or []:
-        events.append((max(0, to_ticks(t)), 1, 0, 0, CHORD))
+        events.append((max(0, to_ticks(t)), 2, 0, 0, CHORD))
     for n in normalise_notes(notes):
         prio = _INSTRUMENT_PRIORITY[n.instrument]
         events.append(
-            (to_ticks(n.start_s), 2, prio, n.pitch, note_token(ON, n.instrument, n.pitch))
+            (to_ticks(n.start_s), 3, prio, n.pitch, note_token(ON, n.instrument, n.pitch))
         )
-        events.append((to_ticks(n.end_s), 3, prio, n.pitch, note_token(OFF, n.instrument, n.pitch)))
+        events.append((to_ticks(n.end_s), 0, prio, n.pitch, note_token(OFF, n.instrument, n.pitch)))
     events.sort()
     tokens: list[int] = []
     now = 0

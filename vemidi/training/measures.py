@@ -12,7 +12,7 @@ import itertools
 
 import numpy as np
 
-from vemidi.music.corpus import best_key, mode_strength
+from vemidi.music.keys import best_key, mode_strength
 from vemidi.music.tokenizer import Instrument, Note
 
 LONG_SONORITY_S = 1.0  # a "long sonority": >= 2 notes starting together and lasting >= 1 s
@@ -173,3 +173,114 @@ def _ranks(values: np.ndarray) -> np.ndarray:
         tied = values == value
         ranks[tied] = ranks[tied].mean()
     return ranks
+
+
+# --- What a listener hears on the surface (issue: "music that sounds composed") ---------------
+
+SHORT_NOTE_S = 0.05
+STRIKE_WINDOW_S = 0.04  # notes starting within 40 ms sound as one stroke (about a video frame)
+STRIKE_HOLD_S = 0.5
+
+
+def short_note_share(notes: list[Note]) -> float:
+    """Share of pitched notes shorter than 50 ms (audible blips)."""
+    notes = pitched(notes)
+    if not notes:
+        return 0.0
+    return float(np.mean([n.end_s - n.start_s < SHORT_NOTE_S for n in notes]))
+
+
+def unison_doubling_share(notes: list[Note], tolerance_s: float = 0.01) -> float:
+    """Share of pitched notes that start with the same pitch on another instrument (10 ms)."""
+    notes = pitched(notes)
+    if not notes:
+        return 0.0
+    starts: dict[int, list[tuple[float, Instrument]]] = {}
+    for n in notes:
+        starts.setdefault(n.pitch, []).append((n.start_s, n.instrument))
+    doubled = 0
+    for n in notes:
+        doubled += any(
+            abs(t - n.start_s) <= tolerance_s and inst != n.instrument
+            for t, inst in starts[n.pitch]
+        )
+    return doubled / len(notes)
+
+
+def silence(notes: list[Note], duration_s: float, step_s: float = 0.01) -> tuple[float, float]:
+    """(share of the piece with no pitched note sounding, longest such gap in seconds)."""
+    if duration_s <= 0:
+        return 0.0, 0.0
+    grid = np.zeros(int(np.ceil(duration_s / step_s)), dtype=bool)
+    for n in pitched(notes):
+        grid[int(n.start_s / step_s) : max(int(n.start_s / step_s) + 1, int(n.end_s / step_s))] = (
+            True
+        )
+    quiet = ~grid
+    longest = run = 0
+    for q in quiet:
+        run = run + 1 if q else 0
+        longest = max(longest, run)
+    return float(quiet.mean()), longest * step_s
+
+
+def struck_chords(notes: list[Note]) -> list[float]:
+    """Onsets of struck chords: >= 3 pitched notes starting within 40 ms, one held >= 0.5 s."""
+    notes = sorted(pitched(notes), key=lambda n: n.start_s)
+    onsets, i = [], 0
+    while i < len(notes):
+        j = i
+        while j + 1 < len(notes) and notes[j + 1].start_s - notes[i].start_s <= STRIKE_WINDOW_S:
+            j += 1
+        group = notes[i : j + 1]
+        if len(group) >= 3 and any(n.end_s - n.start_s >= STRIKE_HOLD_S for n in group):
+            onsets.append(group[0].start_s)
+        i = j + 1
+    return onsets
+
+
+def strike_has_root_bass(notes: list[Note], time_s: float, root_pc: int) -> bool:
+    """Whether a bass note on ``root_pc`` starts within 40 ms of ``time_s``."""
+    return any(
+        n.instrument == Instrument.BASS
+        and abs(n.start_s - time_s) <= STRIKE_WINDOW_S
+        and n.pitch % 12 == root_pc % 12
+        for n in notes
+    )
+
+
+def hit_rate(events: list[float], targets: list[float], window_s: float = STRIKE_WINDOW_S) -> float:
+    """Share of targets with an event within ``window_s`` (NaN without targets)."""
+    if not targets:
+        return float("nan")
+    return float(np.mean([d <= window_s for d in nearest_distance(events, targets)]))
+
+
+def tone_shares(notes: list[Note], chord_at, key_at) -> tuple[float, float]:
+    """(share of pitched note time on chord tones, share on scale tones) of the given harmony.
+
+    ``chord_at(t)`` and ``key_at(t)`` give the chord class and key class sounding at time t; a
+    note counts by its duration and the harmony at its onset.
+    """
+    from vemidi.music import harmony
+
+    total = chord_time = scale_time = 0.0
+    for n in pitched(notes):
+        length = n.end_s - n.start_s
+        total += length
+        chord_time += length * (n.pitch % 12 in harmony.chord_pitch_classes(chord_at(n.start_s)))
+        scale_time += length * (n.pitch % 12 in harmony.scale_pitch_classes(key_at(n.start_s)))
+    if total == 0:
+        return 0.0, 0.0
+    return chord_time / total, scale_time / total
+
+
+def grid_distance_ms(onsets_beats: list[float], seconds_per_beat: list[float]) -> float:
+    """Mean distance in ms of onsets (in beats) to the nearest sixteenth of the plan's grid."""
+    if not onsets_beats:
+        return 0.0
+    distances = [
+        abs(b * 4 - round(b * 4)) / 4 * spb * 1000
+        for b, spb in zip(onsets_beats, seconds_per_beat, strict=True)
+    ]
+    return float(np.mean(distances))

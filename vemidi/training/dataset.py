@@ -1,6 +1,7 @@
 """Training windows: augmented examples -> batches of tokens, offsets and conditions.
 
-Each example is tokenised once (several augmented variants per work). A batch draws examples
+Each example is tokenised once (several augmented variants per work), with the meter and chord
+under every token (the plan inputs the model sees at every position). A batch draws examples
 with major and minor works equally likely (the corpus is mostly major), crops a window that
 starts at the piece's beginning half of the time (where the condition is the only information),
 and computes the boundary offsets from the example's own CHORD tokens. Conditions are dropped to
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from vemidi.music import tokenizer as tk
-from vemidi.music.corpus import Example
+from vemidi.training.corpus import Example
 
 _SHIFT_TICKS = np.zeros(tk.VOCAB_SIZE, dtype=np.int64)
 _SHIFT_TICKS[tk.SHIFT_BASE : tk.NOTE_BASE] = np.arange(1, tk.MAX_SHIFT_TICKS + 1)
@@ -27,7 +28,7 @@ class LabelScale:
     """How raw proxy measures become conditions in [-1, 1] (stored with the model).
 
     valence = clip(mode_strength / mode_scale, -1, 1);
-    arousal = clip((ln(notes_per_s) - density_center) / density_scale, -1, 1).
+    arousal = clip((ln(notes_per_beat) - density_center) / density_scale, -1, 1).
     """
 
     mode_scale: float
@@ -38,7 +39,7 @@ class LabelScale:
     def fit(cls, examples: list[Example]) -> LabelScale:
         """Scales from the corpus: the 90th percentile of |mode|, the 5-95% density range."""
         modes = np.abs([e.mode for e in examples])
-        log_density = np.log([e.notes_per_s for e in examples])
+        log_density = np.log([e.notes_per_beat for e in examples])
         low, mid, high = np.percentile(log_density, [5, 50, 95])
         return cls(float(np.percentile(modes, 90)), float(mid), float((high - low) / 2))
 
@@ -46,9 +47,9 @@ class LabelScale:
         """Valence condition of a raw mode strength."""
         return float(np.clip(mode / self.mode_scale, -1, 1))
 
-    def arousal(self, notes_per_s: float) -> float:
-        """Arousal condition of a raw note density."""
-        z = (math.log(max(notes_per_s, 1e-3)) - self.density_center) / self.density_scale
+    def arousal(self, notes_per_beat: float) -> float:
+        """Arousal condition of a raw note density (notes per beat)."""
+        z = (math.log(max(notes_per_beat, 1e-3)) - self.density_center) / self.density_scale
         return float(np.clip(z, -1, 1))
 
 
@@ -73,6 +74,7 @@ class Batch:
     inputs: np.ndarray  # (B, T) int64
     targets: np.ndarray  # (B, T) int64, PAD where padded
     offsets: np.ndarray  # (B, T) float32 model inputs (horizon - min(horizon, distance))
+    plan: np.ndarray  # (B, T, 2) int64: meter class and chord class under each token
     valence: np.ndarray  # (B,) float32, NaN = null
     arousal: np.ndarray  # (B,) float32, NaN = null
     key: np.ndarray  # (B,) int64, -1 = null
@@ -108,9 +110,15 @@ class WindowSampler:
         weights = weights * sizes
         self.probs = weights / weights.sum()
 
-    def window(self, index: int, start: int) -> tuple[np.ndarray, np.ndarray]:
-        """Tokens (length + 1) and offsets (length + 1) of a window; the instrument token first."""
-        tokens = self.examples[index].tokens.astype(np.int64)
+    def window(self, index: int, start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Tokens, offsets and plan inputs (length + 1 each) of a window; the instrument token
+        first (with the plan inputs of the window's first token)."""
+        example = self.examples[index]
+        tokens = example.tokens.astype(np.int64)
+        plan = np.stack([example.meter, example.chord], axis=1).astype(np.int64)
+        # The instrument token stands where the window starts: the time after token start - 1.
+        first = plan[min(start, len(plan) - 1)][None]
+        plan = np.concatenate([first, plan[1:][start : start + self.length]])
         to_chord = self.to_chord[index]
         body, body_dist = tokens[1:], to_chord[1:]
         piece = np.concatenate([[tokens[0]], body[start : start + self.length]])
@@ -125,24 +133,26 @@ class WindowSampler:
         if pad > 0:
             piece = np.concatenate([piece, np.full(pad, tk.PAD)])
             offsets = np.concatenate([offsets, np.zeros(pad)])
-        return piece, offsets.astype(np.float32)
+            plan = np.concatenate([plan, np.repeat(plan[-1:], pad, axis=0)])
+        return piece, offsets.astype(np.float32), plan
 
     def sample(self, batch_size: int, rng: np.random.Generator) -> Batch:
         """A random batch."""
-        rows, offs, val, aro, keys = [], [], [], [], []
+        rows, offs, plans, val, aro, keys = [], [], [], [], [], []
         for index in rng.choice(len(self.examples), size=batch_size, p=self.probs):
             example = self.examples[index]
             body_len = len(example.tokens) - 1
             start = 0
             if rng.random() >= self.start_prob and body_len > self.length:
                 start = int(rng.integers(0, body_len - self.length + 1))
-            piece, offsets = self.window(index, start)
+            piece, offsets, plan = self.window(index, start)
             if rng.random() < self.no_boundary_prob:
                 offsets = np.zeros_like(offsets)
             rows.append(piece)
             offs.append(offsets)
+            plans.append(plan)
             v = self.scale.valence(example.mode)
-            a = self.scale.arousal(example.notes_per_s)
+            a = self.scale.arousal(example.notes_per_beat)
             val.append(np.nan if rng.random() < self.cond_dropout else v)
             aro.append(np.nan if rng.random() < self.cond_dropout else a)
             drop_key = not self.use_key or rng.random() < self.cond_dropout
@@ -153,6 +163,7 @@ class WindowSampler:
             inputs=tokens[:, :-1],
             targets=tokens[:, 1:],
             offsets=offsets[:, :-1],
+            plan=np.stack(plans)[:, :-1],
             valence=np.array(val, dtype=np.float32),
             arousal=np.array(aro, dtype=np.float32),
             key=np.array(keys, dtype=np.int64),
@@ -165,18 +176,20 @@ class WindowSampler:
         for i in range(0, len(order), batch_size):
             chunk = order[i : i + batch_size]
             pieces = [self.window(j, 0) for j in chunk]
-            tokens = np.stack([p for p, _ in pieces])
-            offsets = np.stack([o for _, o in pieces])
+            tokens = np.stack([p[0] for p in pieces])
+            offsets = np.stack([p[1] for p in pieces])
+            plans = np.stack([p[2] for p in pieces])
             batches.append(
                 Batch(
                     inputs=tokens[:, :-1],
                     targets=tokens[:, 1:],
                     offsets=offsets[:, :-1],
+                    plan=plans[:, :-1],
                     valence=np.array(
                         [self.scale.valence(self.examples[j].mode) for j in chunk], np.float32
                     ),
                     arousal=np.array(
-                        [self.scale.arousal(self.examples[j].notes_per_s) for j in chunk],
+                        [self.scale.arousal(self.examples[j].notes_per_beat) for j in chunk],
                         np.float32,
                     ),
                     key=np.array(

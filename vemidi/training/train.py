@@ -22,10 +22,12 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from vemidi.music import harmony
 from vemidi.music import tokenizer as tk
-from vemidi.music.corpus import Example, Work, augment, split_by_work
-from vemidi.music.dataset import Batch, LabelScale, WindowSampler
 from vemidi.music.model import ModelConfig, MusicTransformer, build_model, parameter_count
+from vemidi.music.plan import N_METER
+from vemidi.training.corpus import Example, Work, augment, beat_chords, split_by_work
+from vemidi.training.dataset import Batch, LabelScale, WindowSampler
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, dict], None]
@@ -36,17 +38,19 @@ class TrainConfig:
     """Hyper-parameters of a training run (defaults: the committed model).
 
     EMSYNC trains with Adam at 2e-4, batch 64, CHORD loss x10, 20% condition and boundary
-    dropout; we keep the loss weight and dropouts and use a higher rate with warm-up and decay
-    for a short CPU run.
+    dropout; we keep the dropouts and use a higher rate with warm-up and decay for a short CPU
+    run. The CHORD loss weight is 1: in vemidi the plan strikes the chord on each cut and the
+    model never samples CHORD itself, so up-weighting it would only spend capacity.
+    ``init_from`` starts a new run from an exported checkpoint (see :func:`warm_start`).
     """
 
     model: ModelConfig = field(default_factory=lambda: EMBEDDED_MODEL)
     batch_size: int = 16
     lr: float = 6e-4
-    warmup_steps: int = 200
-    max_steps: int = 1250
-    max_minutes: float = 95.0
-    chord_loss_weight: float = 10.0
+    warmup_steps: int = 100
+    max_steps: int = 1400
+    max_minutes: float = 130.0
+    chord_loss_weight: float = 1.0
     cond_dropout: float = 0.2
     no_boundary_prob: float = 0.2
     start_prob: float = 0.5
@@ -57,6 +61,7 @@ class TrainConfig:
     checkpoint_every_s: float = 300.0
     eval_batches: int = 8
     precision: str = "auto"
+    init_from: str | None = None
 
     def __post_init__(self) -> None:
         if self.batch_size < 1 or self.max_steps < 1 or self.variants < 1:
@@ -69,10 +74,17 @@ class TrainConfig:
 
 # The committed model. The issue asked for ~1024 tokens of context and bf16 autocast on AMX; the
 # CPUs we trained on (AMD EPYC, 2 cores) have no bf16 units (bf16 matmul ran at 0.3 GFLOP/s vs
-# 115 in fp32), so we train in fp32 at ~1.8 k tokens/s and use 4 layers and 512 tokens (~20 s of
-# music), without dropout (a short run over augmented data does not overfit).
+# 115 in fp32), so we train in fp32 at ~1.8 k tokens/s and use 4 layers and 512 tokens, without
+# dropout (a short run over augmented data does not overfit). The plan (meter and chord) is
+# embedded at every position.
 EMBEDDED_MODEL = ModelConfig(
-    n_layers=4, context=512, dropout=0.0, n_keys=24, condition_every_position=True
+    n_layers=4,
+    context=512,
+    dropout=0.0,
+    n_keys=24,
+    condition_every_position=True,
+    n_meter=N_METER,
+    n_chords=harmony.N_CHORDS,
 )
 
 
@@ -95,8 +107,9 @@ def build_examples(works: list[Work], variants: int, seed: int) -> list[Example]
     rng = np.random.default_rng(seed)
     examples = []
     for work in works:
+        chords = beat_chords(work)
         for _ in range(variants):
-            example = augment(work, rng)
+            example = augment(work, rng, chords)
             if example is not None:
                 examples.append(example)
     return examples
@@ -125,6 +138,7 @@ def _to_torch(batch: Batch) -> dict[str, torch.Tensor]:
         "inputs": torch.from_numpy(batch.inputs),
         "targets": torch.from_numpy(batch.targets),
         "offsets": torch.from_numpy(batch.offsets),
+        "plan": torch.from_numpy(batch.plan),
         "valence": torch.from_numpy(batch.valence),
         "arousal": torch.from_numpy(batch.arousal),
         "key": torch.from_numpy(batch.key),
@@ -137,7 +151,7 @@ def batch_loss(
     """Weighted cross-entropy (CHORD targets x ``chord_weight``), plus per-token loss and hits."""
     t = _to_torch(batch)
     cond = model.condition_vectors(t["valence"], t["arousal"], t["key"])
-    logits = model(t["inputs"], t["offsets"], cond=cond).float()
+    logits = model(t["inputs"], t["offsets"], cond=cond, plan=t["plan"]).float()
     targets = t["targets"]
     per_token = F.cross_entropy(logits.transpose(1, 2), targets, reduction="none")
     mask = (targets != tk.PAD).float()
@@ -162,6 +176,21 @@ def evaluate_batches(model: MusicTransformer, batches: list[Batch]) -> dict[str,
     model.train(was_training)
     ce = total_loss / max(total_n, 1.0)
     return {"loss": ce, "perplexity": math.exp(ce), "accuracy": total_acc / max(total_n, 1.0)}
+
+
+def warm_start(model: MusicTransformer, checkpoint: Path) -> list[str]:
+    """Start from an exported checkpoint's weights where the shapes agree (a model trained
+    before the plan inputs existed: its token, condition and transformer weights carry over, the
+    plan embeddings start at zero). Returns the names of the parameters left fresh."""
+    data = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    own = model.state_dict()
+    loaded = {
+        k: v.float() for k, v in data["state_dict"].items() if k in own and own[k].shape == v.shape
+    }
+    model.load_state_dict(loaded, strict=False)
+    fresh = sorted(set(own) - set(loaded))
+    log.info("warm start from %s; fresh: %s", checkpoint, ", ".join(fresh))
+    return fresh
 
 
 def _lr_at(step: int, config: TrainConfig) -> float:
@@ -231,6 +260,8 @@ def train(
         rng.bit_generator.state = state["numpy_rng"]
         torch.random.set_rng_state(state["torch_rng"])
         log.info("resumed at step %d (%.0f s)", step, elapsed_s)
+    elif config.init_from:
+        warm_start(model, Path(config.init_from))
     log_path = run_dir / "log.csv"
     new_log = not log_path.is_file()
     log_file = log_path.open("a", newline="")

@@ -1,8 +1,14 @@
 """Training corpus from the scores that ship inside the music21 wheel (no network).
 
 Pipeline: corpus file -> :class:`Work` (notes in quarter lengths, voices, bars, long sonorities;
-cached on disk, parsed in parallel) -> augmented :class:`Example` (instruments, tempo,
-transposition, tokens and proxy emotion labels).
+cached on disk, parsed in parallel) -> augmented :class:`Example` (instruments, transposition,
+tokens in musical time, the meter and chord under every token, and proxy emotion labels).
+
+Musical time: a quarter note is a beat and every score is rendered at the tokenizer's reference
+tempo, so each beat is exactly four ticks; tempo lives in the plan, not in the data. Chords come
+from our own per-beat template analysis (:func:`beat_chords`): the best-fitting triad or
+dominant seventh over all notes sounding in the beat, kept from beat to beat unless another fits
+clearly better (steadier than music21's raw chord on the beat, of which 15% are incomplete).
 
 Licences: the corpus is out of copyright or licensed for use, but some encodings restrict use.
 We skip what music21 lets us tell is restricted: collections whose ``license.txt`` grants only
@@ -14,7 +20,8 @@ Proxy labels (the corpus has no emotion annotations; formulas repeated in the mo
 * valence: mode strength = (best Krumhansl-Kessler major-key correlation) - (best minor-key
   correlation) of the work's duration-weighted pitch-class histogram, divided by a corpus scale
   and clipped to [-1, 1];
-* arousal: log of notes per second after tempo, standardised over the corpus and clipped.
+* arousal: log of notes per beat, standardised over the corpus and clipped (tempo comes from
+  arousal in the plan, so the model's part of arousal is how busy each beat is).
 
 Boundaries: a CHORD token precedes every long sonority: an onset where at least two notes start
 together and last at least two beats, or where a fermata marks at least two notes (fermatas are
@@ -33,7 +40,9 @@ from pathlib import Path
 
 import numpy as np
 
+from vemidi.music import harmony
 from vemidi.music import tokenizer as tk
+from vemidi.music.keys import best_key, mode_strength
 
 log = logging.getLogger(__name__)
 
@@ -74,42 +83,6 @@ _RESTRICTED_MARKERS = (
     b"rights to all derivative electronic formats reserved",
 )
 _SCORE_SUFFIXES = (".mxl", ".xml", ".musicxml", ".krn", ".abc", ".mid", ".midi")
-
-# Krumhansl & Kessler (1982) key profiles, tonic first.
-KK_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
-KK_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
-
-
-def _profile_matrix() -> np.ndarray:
-    rows = [np.roll(KK_MAJOR, t) for t in range(12)] + [np.roll(KK_MINOR, t) for t in range(12)]
-    m = np.array(rows)
-    m = m - m.mean(axis=1, keepdims=True)
-    return m / np.linalg.norm(m, axis=1, keepdims=True)
-
-
-_PROFILES = _profile_matrix()
-
-
-def key_correlations(pitches: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Correlation of the weighted pitch-class histogram with the 24 keys (0-11 major, 12-23
-    minor, tonic C=0). Returns zeros when there are no notes or the histogram is flat."""
-    hist = np.bincount(np.asarray(pitches) % 12, weights=weights, minlength=12).astype(float)
-    hist -= hist.mean()
-    norm = np.linalg.norm(hist)
-    if norm < 1e-9:
-        return np.zeros(24)
-    return _PROFILES @ (hist / norm)
-
-
-def mode_strength(pitches: np.ndarray, weights: np.ndarray) -> float:
-    """Major-minus-minor key strength: best major correlation minus best minor correlation."""
-    r = key_correlations(pitches, weights)
-    return float(r[:12].max() - r[12:].max())
-
-
-def best_key(pitches: np.ndarray, weights: np.ndarray) -> int:
-    """Key class 0-23 (tonic + 12 * minor) with the highest correlation."""
-    return int(np.argmax(key_correlations(pitches, weights)))
 
 
 @dataclass(frozen=True)
@@ -310,29 +283,96 @@ def parse_corpus(
 
 @dataclass(frozen=True)
 class Example:
-    """One augmented rendering of a work, tokenised, with its raw proxy labels.
+    """One augmented rendering of a work, tokenised, with its plan inputs and raw proxy labels.
 
-    ``tokens`` starts with the instrument-count token; ``mode`` is the raw mode strength,
-    ``notes_per_s`` the raw note density and ``key`` the key class after transposition.
+    ``tokens`` starts with the instrument-count token; ``meter`` and ``chord`` give, for each
+    token, the meter class and chord class at the time the token leaves (see
+    :meth:`vemidi.music.plan.Plan.tick_tables`); ``mode`` is the raw mode strength,
+    ``notes_per_beat`` the raw note density and ``key`` the key class after transposition.
     """
 
     source: str
     tokens: np.ndarray
+    meter: np.ndarray
+    chord: np.ndarray
     mode: float
-    notes_per_s: float
+    notes_per_beat: float
     key: int
+
+
+def beat_chords(work: Work, min_gain: float = 0.1) -> np.ndarray:
+    """Chord class of every beat of a work (untransposed), from the notes sounding in it.
+
+    Each beat's duration-weighted pitch-class histogram (the lowest sounding pitch counted as
+    the bass) goes to :func:`harmony.chord_scores`; the previous beat's chord is kept unless the
+    best one fits better by ``min_gain`` (a steadier harmonic rhythm than beat-by-beat labels),
+    and a beat without notes keeps the previous chord.
+    """
+    n_beats = math.ceil(float(work.ends_q.max())) if len(work.ends_q) else 0
+    hist = np.zeros((n_beats, 12))
+    bass = np.full(n_beats, 1000)
+    for pitch, start, end in zip(work.pitches, work.starts_q, work.ends_q, strict=False):
+        first, last = math.floor(start), math.ceil(end)
+        for beat in range(first, min(last, n_beats)):
+            overlap = min(end, beat + 1) - max(start, beat)
+            if overlap > 0:
+                hist[beat, int(pitch) % 12] += overlap
+                bass[beat] = min(bass[beat], int(pitch))
+    chords = np.full(n_beats, harmony.NO_CHORD, dtype=np.int16)
+    previous = harmony.NO_CHORD
+    for beat in range(n_beats):
+        if hist[beat].sum() > 0:
+            scores = harmony.chord_scores(hist[beat], int(bass[beat]) % 12)
+            best = int(np.argmax(scores))
+            if previous == harmony.NO_CHORD or scores[best] - scores[previous] >= min_gain:
+                previous = best
+        chords[beat] = previous
+    return chords
+
+
+def transpose_chords(chords: np.ndarray, semitones: int) -> np.ndarray:
+    """Chord classes moved by ``semitones`` (``NO_CHORD`` stays)."""
+    chords = chords.astype(np.int64)
+    moved = (chords // 12) * 12 + (chords % 12 + semitones) % 12
+    return np.where(chords == harmony.NO_CHORD, chords, moved).astype(np.int16)
+
+
+def plan_inputs(
+    tokens: np.ndarray, bars_q: np.ndarray, chords: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Meter and chord classes of every token of a score rendered at the reference tempo."""
+    from vemidi.music.plan import METER_LENGTHS, METER_POSITIONS
+
+    shift = np.zeros(tk.VOCAB_SIZE, dtype=np.int64)
+    shift[tk.SHIFT_BASE : tk.NOTE_BASE] = np.arange(1, tk.MAX_SHIFT_TICKS + 1)
+    ticks = np.cumsum(shift[tokens.astype(np.int64)])
+    bar_ticks = np.unique(np.round(np.asarray(bars_q) * tk.TICKS_PER_BEAT).astype(np.int64))
+    if len(bar_ticks) == 0 or bar_ticks[0] > 0:
+        bar_ticks = np.concatenate([[0], bar_ticks])
+    lengths = np.diff(bar_ticks)
+    lengths = np.append(lengths, lengths[-1] if len(lengths) else 4 * tk.TICKS_PER_BEAT)
+    index = np.searchsorted(bar_ticks, ticks, side="right") - 1
+    position = np.minimum(ticks - bar_ticks[index], METER_POSITIONS - 1)
+    beats = np.clip(np.round(lengths[index] / tk.TICKS_PER_BEAT), 1, METER_LENGTHS).astype(int)
+    meter = position + METER_POSITIONS * (beats - 1)
+    if len(chords):
+        chord = chords[np.minimum(ticks // tk.TICKS_PER_BEAT, len(chords) - 1)]
+    else:
+        chord = np.full(len(tokens), harmony.NO_CHORD)
+    return meter.astype(np.int16), chord.astype(np.int16)
 
 
 def augment(
     work: Work,
     rng: np.random.Generator,
-    tempo_scale: tuple[float, float] = (0.7, 1.4),
+    chords: np.ndarray | None = None,
     max_transpose: int = 5,
 ) -> Example | None:
-    """Assign instruments, tempo and transposition to a work and tokenise it."""
-    bpm = work.bpm if math.isfinite(work.bpm) and 30 <= work.bpm <= 240 else rng.uniform(70, 120)
-    bpm = float(np.clip(bpm * rng.uniform(*tempo_scale), 40, 220))
-    seconds_per_q = 60.0 / bpm
+    """Assign instruments and a transposition to a work and tokenise it at the reference tempo.
+
+    ``chords`` is :func:`beat_chords` of the work (computed here when not given).
+    """
+    seconds_per_q = tk.TICK_S * tk.TICKS_PER_BEAT  # a quarter note is a beat
     shift = int(rng.integers(-max_transpose, max_transpose + 1))
     melodic = (tk.Instrument.PIANO, tk.Instrument.STRINGS, tk.Instrument.GUITAR)
     if work.n_voices >= 2:
@@ -358,20 +398,20 @@ def augment(
     ]
     if len(notes) < 16:
         return None
-    tokens = tk.encode(
-        notes,
-        chord_times_s=[float(c) * seconds_per_q for c in work.chords_q],
-        bar_times_s=[float(b) * seconds_per_q for b in work.bars_q],
-    )
-    n_instruments = len({n.instrument for n in notes})
+    body = tk.encode(notes, chord_times_s=[float(c) * seconds_per_q for c in work.chords_q])
+    tokens = np.array([tk.instrument_token(len({n.instrument for n in notes})), *body], np.int16)
+    chords = beat_chords(work) if chords is None else chords
+    meter, chord = plan_inputs(tokens, work.bars_q, transpose_chords(chords, shift))
     durations = np.array([n.end_s - n.start_s for n in notes])
-    length_s = max(n.end_s for n in notes) - min(n.start_s for n in notes)
+    length_beats = (max(n.end_s for n in notes) - min(n.start_s for n in notes)) / seconds_per_q
     pitch_arr = np.array([n.pitch for n in notes])
     return Example(
         source=work.source,
-        tokens=np.array([tk.instrument_token(n_instruments), *tokens], dtype=np.int16),
+        tokens=tokens,
+        meter=meter,
+        chord=chord,
         mode=mode_strength(pitch_arr, durations),
-        notes_per_s=len(notes) / max(length_s, 1.0),
+        notes_per_beat=len(notes) / max(length_beats, 1.0),
         key=best_key(pitch_arr, durations),
     )
 

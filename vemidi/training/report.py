@@ -6,12 +6,13 @@ import json
 import pickle
 import platform
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from vemidi.music import evaluate as ev
-from vemidi.music import measures
+from vemidi.training import evaluate as ev
+from vemidi.training import measures
 
 QUADRANTS = {  # name: (valence, arousal)
     "happy-excited": (0.8, 0.8),
@@ -25,8 +26,8 @@ EXAMPLE_CUTS_S = (6.0, 12.0, 18.0)
 
 def heldout(model, data_path: Path, n_batches: int = 16) -> tuple[dict, list]:
     """Held-out next-token accuracy and perplexity, and the held-out examples."""
-    from vemidi.music.dataset import LabelScale, WindowSampler
-    from vemidi.music.train import evaluate_batches
+    from vemidi.training.dataset import LabelScale, WindowSampler
+    from vemidi.training.train import evaluate_batches
 
     with data_path.open("rb") as f:
         _, test, scale = pickle.load(f)
@@ -42,7 +43,8 @@ def heldout(model, data_path: Path, n_batches: int = 16) -> tuple[dict, list]:
 
 
 def write_examples(model_name: str, out_midi: Path, out_audio: Path | None) -> list[dict]:
-    """One piece per valence/arousal quadrant with cuts at known times (MIDI, optional WAV)."""
+    """One piece per valence/arousal quadrant with cuts at known times (MIDI, optional WAV),
+    and their piano rolls with the plan's chords in one PNG."""
     from vemidi.music.compose import ComposeRequest, compose
     from vemidi.music.pianoroll import save_grid
     from vemidi.synth import render_soundtrack, write_wav
@@ -61,18 +63,26 @@ def write_examples(model_name: str, out_midi: Path, out_audio: Path | None) -> l
             audio = render_soundtrack(piece.midi, EXAMPLE_DURATION_S)
             write_wav(out_audio / f"{name}.wav", audio)
         notes = piece.result.decoded.notes
-        title = f"{name} (valence {valence:+.1f}, arousal {arousal:+.1f}, {summary['keys'][0]})"
-        rolls.append((title, notes, EXAMPLE_DURATION_S, list(EXAMPLE_CUTS_S)))
-
+        title = (
+            f"{name} (valence {valence:+.1f}, arousal {arousal:+.1f}): "
+            f"{summary['keys'][0]}, {summary['tempo_bpm']:.0f} bpm"
+        )
+        rolls.append((title, notes, EXAMPLE_DURATION_S, list(EXAMPLE_CUTS_S), piece.plan))
         rows.append(
             {
                 "name": name,
                 "valence": valence,
                 "arousal": arousal,
                 "key": summary["keys"][0],
+                "tempo_bpm": summary["tempo_bpm"],
                 "notes_per_s": round(measures.notes_per_second(notes, EXAMPLE_DURATION_S), 2),
                 "mode": round(measures.piece_mode(notes), 3),
-                "cuts_hit_s": summary["cuts_hit_s"],
+                "drum_hits": summary["n_drum_hits"],
+                "cuts_struck_s": [
+                    c
+                    for c in EXAMPLE_CUTS_S
+                    if measures.hit_rate(measures.struck_chords(notes), [c]) == 1.0
+                ],
             }
         )
     save_grid(rolls, out_midi / "quadrants.png")
@@ -136,28 +146,23 @@ def run_evaluation(
     def stage(name: str):
         return (lambda f, m: progress(f, f"{name}: {m}")) if progress else None
 
+    test = []
     if data_path is not None and data_path.is_file():
         report["heldout"], test = heldout(model, data_path)
-    else:
-        test = []
-    report["emotion"] = ev.emotion_control(model, config, progress=stage("conditioned"))
-    report["emotion_nulled"] = ev.emotion_control(
-        model, config, nulled=True, progress=stage("nulled")
-    )
+    report["emotion"] = ev.emotion_control(model, config, progress=stage("default settings"))
     report["emotion_no_priors"] = ev.emotion_control(
-        model, ev.without_priors(config), progress=stage("no priors")
+        model, ev.without_priors(config), progress=stage("priors off")
     )
     report["cuts"] = ev.cut_alignment(model, config, progress=stage("cuts"))
+    model_only = replace(config, sampling=replace(config.sampling, cut_chords=False))
     report["cuts_model_only"] = ev.cut_alignment(
-        model, config, guarantee=False, progress=stage("cuts, model alone")
-    )
-    report["cuts_ablation"] = ev.cut_alignment(
-        model, config, boundaries=False, progress=stage("cuts, no boundary signal")
+        model, model_only, progress=stage("cuts, no cut-chord rule")
     )
     if test:
-        generated = [row["statistics"] for row in report["emotion"]["rows"]]
-        report["statistics"] = ev.statistics_overlap(generated, ev.corpus_statistics(test))
-    report["speed"] = ev.speed(model)
+        real = ev.real_excerpts(test, config)
+        report["realism"] = ev.realism(report["emotion"]["rows"], real)
+        report["realism_no_priors"] = ev.realism(report["emotion_no_priors"]["rows"], real)
+    report["speed"] = ev.speed(model, sampling=config.sampling)
     if examples_dir is not None:
         report["examples"] = write_examples(loaded.name, examples_dir, audio_dir)
     return report
@@ -165,10 +170,9 @@ def run_evaluation(
 
 def summary_lines(report: dict) -> list[str]:
     """The report as short readable lines (printed by the CLI and the benchmark)."""
-    e, n, o = report["emotion"], report["emotion_nulled"], report["emotion_no_priors"]
+    e, o = report["emotion"], report["emotion_no_priors"]
     sampling = report["config"]["sampling"]
-    c, a, s = report["cuts"], report["cuts_ablation"], report["speed"]
-    m = report.get("cuts_model_only", c)
+    c, m, s = report["cuts"], report["cuts_model_only"], report["speed"]
     lines = [f"model {report['model']} ({report['parameters'] / 1e6:.2f} M parameters)"]
     if "heldout" in report:
         h = report["heldout"]
@@ -176,44 +180,65 @@ def summary_lines(report: dict) -> list[str]:
             f"held-out: accuracy {h['accuracy']:.3f}, perplexity {h['perplexity']:.2f} "
             f"({h['loss']:.3f} nats/token, {h['windows']} windows)"
         )
-    lines += [
-        f"emotion control (key prior {sampling['key_prior']:g}, density prior "
-        f"{sampling['density_prior']:g}): "
-        f"arousal->notes/s Spearman {e['arousal_spearman']:.2f}, "
-        f"valence->mode Spearman {e['valence_spearman']:.2f}, key changes per 8 s window "
-        f"{e['key_change_rate']:.2f}",
-        f"  mean mode by valence {_fmt(e['mean_mode_by_valence'])}; notes/s by arousal "
-        f"{_fmt(e['mean_notes_per_s_by_arousal'])}",
-        f"  the model alone (priors off): arousal {o['arousal_spearman']:.2f}, valence "
-        f"{o['valence_spearman']:.2f}, key changes per window {o['key_change_rate']:.2f}",
-        f"  conditions nulled: arousal {n['arousal_spearman']:.2f}, valence "
-        f"{n['valence_spearman']:.2f}",
-        f"cut alignment ({c['cuts']} cuts): CHORD within 1 s {c['chord_within_1s']:.0%} "
-        f"({c['forced_share']:.0%} of cuts forced by the cut-chord rule); long sonority within "
-        f"1 s {c['long_sonority_within_1s']:.0%}, median distance to one "
-        f"{c['median_distance_to_long_sonority_s']:.2f} s",
-        f"  model alone (no rule): CHORD within 1 s {m['chord_within_1s']:.0%}, long sonority "
-        f"{m['long_sonority_within_1s']:.0%}; without the boundary signal: CHORD "
-        f"{a['chord_within_1s']:.0%}, long sonority {a['long_sonority_within_1s']:.0%}; "
-        f"random times: CHORD {c['chance_chord_within_1s']:.0%}, long sonority "
-        f"{c['chance_long_sonority_within_1s']:.0%}",
-    ]
-    if "statistics" in report:
-        parts = [
-            f"{k} {v['overlap']:.2f} ({v['generated_mean']:.2f} vs {v['heldout_mean']:.2f})"
-            for k, v in report["statistics"].items()
-        ]
-        lines.append("overlap with held-out (generated vs held-out mean): " + ", ".join(parts))
+    for label, x in (
+        (
+            f"default (harmony prior {sampling['harmony_prior']:g}, density prior "
+            f"{sampling['density_prior']:g})",
+            e,
+        ),
+        ("priors off (model + plan)", o),
+    ):
+        lines.append(
+            f"emotion, {label}: valence->mode Spearman {x['valence_mode_spearman']:.2f}, "
+            f"arousal->notes/beat {x['arousal_notes_per_beat_spearman']:.2f}, ->tempo "
+            f"{x['arousal_tempo_spearman']:.2f}, ->notes/s {x['arousal_notes_per_s_spearman']:.2f}"
+        )
+        lines.append(
+            f"  mean mode by valence {_fmt(x['mean_mode_by_valence'])}; notes/beat by arousal "
+            f"{_fmt(x['mean_notes_per_beat_by_arousal'])}"
+        )
+    real = report.get("realism", {}).get("real_surface", {})
+    for label, x in (("default", e), ("priors off", o)):
+        f = x["surface"]
+        lines.append(
+            f"surface, {label}: onsets {f['grid_distance_ms']:.1f} ms from the grid; note time on "
+            f"chord tones {f['chord_tone_share']:.0%}, scale tones {f['scale_tone_share']:.0%}; "
+            f"notes < 50 ms {f['short_note_share']:.1%}; unison doublings "
+            f"{f['unison_share']:.1%}; silence {f['silence_share']:.1%}, longest gap "
+            f"{x['longest_silence_s']:.2f} s"
+        )
+    if real:
+        lines.append(
+            f"  held-out corpus: chord tones {real['chord_tone_share']:.0%}, scale tones "
+            f"{real['scale_tone_share']:.0%}, notes < 50 ms {real['short_note_share']:.1%}, "
+            f"unison {real['unison_share']:.1%}, silence {real['silence_share']:.1%}"
+        )
+    lines.append(
+        f"cuts ({c['cuts']}): struck chord within 40 ms {c['struck_within_40ms']:.0%}, bass on "
+        f"the planned root {c['bass_on_root']:.0%}; at random times "
+        f"{c['chance_at_random_times']:.0%}; without the cut-chord rule "
+        f"{m['struck_within_40ms']:.0%}"
+    )
+    for label, key in (("default", "realism"), ("priors off", "realism_no_priors")):
+        if key in report:
+            r = report[key]
+            diffs = ", ".join(f"{n} {g:+.1f} sd" for n, g in r["largest_differences"][:4])
+            lines.append(
+                f"real or generated? ({label}) two-sample ROC AUC {r['auc']:.2f} "
+                f"({r['n_generated']} generated vs {r['n_real']} held-out excerpts; real vs real "
+                f"{r['real_vs_real_auc']:.2f}); largest differences: {diffs}"
+            )
     lines.append(
         f"speed: {s['tokens_per_s']:.0f} tokens/s, {s['duration_s']:.0f} s of music (3 pieces of "
         f"60 s, arousal -0.8/0/+0.8) in {s['seconds']:.1f} s: {s['real_time_factor']:.1f}x real "
-        f"time, slowest piece {s.get('slowest_real_time_factor', 0.0):.1f}x; the "
-        f"{len(e['rows'])} emotion-grid pieces: {e.get('real_time_factor', 0.0):.1f}x"
+        f"time, slowest piece {s['slowest_real_time_factor']:.1f}x; the "
+        f"{len(e['rows'])} emotion-grid pieces: {e['real_time_factor']:.1f}x"
     )
     for x in report.get("examples", []):
         lines.append(
-            f"example {x['name']}: v {x['valence']:+.1f} a {x['arousal']:+.1f}, key {x['key']}, "
-            f"{x['notes_per_s']} notes/s, mode {x['mode']:+.2f}, cuts hit {x['cuts_hit_s']}"
+            f"example {x['name']}: v {x['valence']:+.1f} a {x['arousal']:+.1f}, {x['key']}, "
+            f"{x['tempo_bpm']:.0f} bpm, {x['notes_per_s']} notes/s, mode {x['mode']:+.2f}, "
+            f"{x['drum_hits']} drum hits, chords struck on cuts {x['cuts_struck_s']}"
         )
     return lines
 

@@ -1,0 +1,205 @@
+"""Chords: the classes the model is conditioned on, their analysis, and our harmony grammar.
+
+A chord class is an absolute root (pitch class, C = 0) and one of four qualities - major, minor,
+diminished and dominant seventh - so ``N_CHORDS = 48``, plus ``NO_CHORD`` where nothing is known.
+Four qualities cover 85% of the beats of the music21 corpus in a quick check (the rest are
+incomplete or passing sonorities, which the template match below labels with the nearest chord).
+
+* :func:`best_chord` labels a pitch-class histogram with the best-fitting template (training
+  labels, one per beat of a score; pure numpy).
+* :func:`progression` writes a chord progression for one section of a plan from a small harmony
+  grammar of our own: functional moves (tonic -> predominant -> dominant -> tonic) in the major or
+  minor key the valence asks for, darker chord colours as valence falls, a cadence (predominant,
+  dominant) into the next cut and the tonic on it.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+import numpy as np
+
+QUALITIES = ("maj", "min", "dim", "dom7")
+INTERVALS = {"maj": (0, 4, 7), "min": (0, 3, 7), "dim": (0, 3, 6), "dom7": (0, 4, 7, 10)}
+N_CHORDS = 12 * len(QUALITIES)
+NO_CHORD = N_CHORDS
+PITCH_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+_SUFFIX = {"maj": "", "min": "m", "dim": "dim", "dom7": "7"}
+MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
+MINOR_SCALE = (0, 2, 3, 5, 7, 8, 10, 11)  # natural minor plus the leading tone of harmonic minor
+
+
+def chord_id(root: int, quality: str) -> int:
+    """Chord class of a root pitch class and a quality name."""
+    return QUALITIES.index(quality) * 12 + root % 12
+
+
+def chord_root(chord: int) -> int:
+    """Root pitch class of a chord class."""
+    return chord % 12
+
+
+def chord_quality(chord: int) -> str:
+    """Quality name of a chord class."""
+    return QUALITIES[chord // 12]
+
+
+def chord_pitch_classes(chord: int) -> tuple[int, ...]:
+    """Pitch classes of a chord class, root first (empty for ``NO_CHORD``)."""
+    if chord == NO_CHORD:
+        return ()
+    return tuple((chord_root(chord) + i) % 12 for i in INTERVALS[chord_quality(chord)])
+
+
+def chord_name(chord: int) -> str:
+    """Lead-sheet name, e.g. ``Am``, ``G7``, ``Bdim``; ``N.C.`` for no chord."""
+    if chord == NO_CHORD:
+        return "N.C."
+    return PITCH_NAMES[chord_root(chord)] + _SUFFIX[chord_quality(chord)]
+
+
+def scale_pitch_classes(key: int) -> tuple[int, ...]:
+    """Pitch classes of a key class (0-11 major, 12-23 minor, tonic C = 0)."""
+    tonic, minor = key % 12, key >= 12
+    return tuple((tonic + d) % 12 for d in (MINOR_SCALE if minor else MAJOR_SCALE))
+
+
+def _template_matrix() -> np.ndarray:
+    m = np.full((N_CHORDS, 12), -0.6)  # tones outside the chord count against it
+    for chord in range(N_CHORDS):
+        for pc in chord_pitch_classes(chord):
+            m[chord, pc] = 1.0
+    return m
+
+
+_TEMPLATES = _template_matrix()
+# Ties (a triad fits a seventh chord's template as well) go to the simpler chord.
+_TIE_BREAK = np.array([0.0, 0.0, -0.01, -0.02]).repeat(12)
+
+
+def chord_scores(histogram: np.ndarray, bass_pc: int | None = None) -> np.ndarray:
+    """Fit of every chord class to a 12-bin pitch-class histogram (weights: sounding time).
+
+    Chord tones count for, other tones against; the lowest sounding pitch class counts as
+    evidence for a root there. Shape ``(N_CHORDS,)``; an empty histogram scores 0 everywhere.
+    """
+    histogram = np.asarray(histogram, dtype=float)
+    total = histogram.sum()
+    if total <= 0:
+        return np.zeros(N_CHORDS)
+    scores = _TEMPLATES @ (histogram / total) + _TIE_BREAK
+    if bass_pc is not None:
+        scores[np.arange(N_CHORDS) % 12 == bass_pc % 12] += 0.15
+    return scores
+
+
+def best_chord(histogram: np.ndarray, bass_pc: int | None = None) -> int:
+    """Best-fitting chord class of a pitch-class histogram (``NO_CHORD`` when it is empty)."""
+    if np.asarray(histogram, dtype=float).sum() <= 0:
+        return NO_CHORD
+    return int(np.argmax(chord_scores(histogram, bass_pc)))
+
+
+# The grammar: degrees as (semitones above the tonic, quality) and their functions.
+_MAJOR_DEGREES = {
+    "I": (0, "maj"),
+    "ii": (2, "min"),
+    "iii": (4, "min"),
+    "IV": (5, "maj"),
+    "V": (7, "maj"),
+    "V7": (7, "dom7"),
+    "vi": (9, "min"),
+    "viio": (11, "dim"),
+}
+_MINOR_DEGREES = {
+    "i": (0, "min"),
+    "iio": (2, "dim"),
+    "III": (3, "maj"),
+    "iv": (5, "min"),
+    "v": (7, "min"),
+    "V": (7, "maj"),
+    "V7": (7, "dom7"),
+    "VI": (8, "maj"),
+    "VII": (10, "maj"),
+}
+# Next-degree weights: (bright weight, dark weight); valence blends the two, so a brighter mood
+# favours primary chords and a darker one the minor and diminished colours.
+_MAJOR_MOVES = {
+    "I": {"IV": (4, 2), "V": (3, 1), "vi": (1, 3), "ii": (1, 2), "iii": (0.3, 1.5)},
+    "ii": {"V": (4, 3), "V7": (2, 2), "viio": (0.3, 1)},
+    "iii": {"vi": (2, 3), "IV": (2, 1)},
+    "IV": {"V": (3, 2), "I": (3, 1), "ii": (1, 2), "viio": (0.2, 1)},
+    "V": {"I": (5, 3), "vi": (1, 3), "IV": (1, 0.5)},
+    "V7": {"I": (5, 3), "vi": (0.5, 2)},
+    "vi": {"IV": (3, 2), "ii": (2, 3), "V": (1, 1), "iii": (0.3, 1)},
+    "viio": {"I": (3, 3), "iii": (0.5, 1)},
+}
+_MINOR_MOVES = {
+    "i": {"iv": (2, 4), "VI": (3, 2), "III": (3, 1), "V": (2, 2), "VII": (2, 1), "iio": (0.5, 2)},
+    "iio": {"V": (3, 3), "V7": (2, 3)},
+    "III": {"VI": (3, 2), "iv": (2, 2), "VII": (2, 1)},
+    "iv": {"V": (3, 3), "i": (2, 2), "VII": (2, 1), "iio": (0.5, 1.5)},
+    "v": {"VI": (2, 2), "i": (1, 2)},
+    "V": {"i": (5, 4), "VI": (1, 2)},
+    "V7": {"i": (5, 4), "VI": (0.5, 2)},
+    "VI": {"III": (2, 1), "iv": (2, 3), "iio": (1, 2), "VII": (2, 1), "v": (0.5, 1)},
+    "VII": {"III": (3, 1), "i": (2, 2), "VI": (1, 1)},
+}
+_PREDOMINANTS = {False: ("IV", "ii"), True: ("iv", "iio")}
+
+
+@dataclass(frozen=True)
+class Degree:
+    """A chord in a key: its Roman-numeral name and absolute chord class."""
+
+    name: str
+    chord: int
+
+
+def degree(key: int, name: str) -> Degree:
+    """The chord of a named degree (``I``, ``iv``, ``V7`` ...) in a key class (0-23)."""
+    table = _MINOR_DEGREES if key >= 12 else _MAJOR_DEGREES
+    semitones, quality = table[name]
+    return Degree(name, chord_id(key % 12 + semitones, quality))
+
+
+def progression(
+    key: int,
+    next_key: int | None,
+    n_slots: int,
+    valence: float,
+    arousal: float,
+    rng: random.Random,
+) -> list[Degree]:
+    """Chords for the ``n_slots`` harmonic slots of a section.
+
+    The first slot is the tonic (the chord struck on the cut that opens the section). When a cut
+    follows (``next_key`` is not None), the last two slots are a cadence into it: a predominant of
+    the next key, then its dominant (a seventh when arousal is high), so the next section's tonic
+    resolves it. The slots in between follow :data:`_MAJOR_MOVES` / :data:`_MINOR_MOVES`, their
+    weights blended by valence (bright chords above 0, dark ones below).
+    """
+    if n_slots < 1:
+        return []
+    minor = key >= 12
+    tonic = "i" if minor else "I"
+    chords = [degree(key, tonic)]
+    cadence: list[Degree] = []
+    if next_key is not None and n_slots >= 2:
+        dominant = "V7" if arousal > 0.3 else "V"
+        if n_slots >= 3:
+            pre = rng.choice(_PREDOMINANTS[next_key >= 12])
+            cadence = [degree(next_key, pre), degree(next_key, dominant)]
+        else:
+            cadence = [degree(next_key, dominant)]
+    moves = _MINOR_MOVES if minor else _MAJOR_MOVES
+    brightness = min(1.0, max(0.0, (valence + 1.0) / 2.0))
+    current = tonic
+    while len(chords) < n_slots - len(cadence):
+        options = moves[current]
+        names = list(options)
+        weights = [b * brightness + d * (1.0 - brightness) for b, d in options.values()]
+        current = rng.choices(names, weights=weights)[0]
+        chords.append(degree(key, current))
+    return chords + cadence

@@ -1,0 +1,1 @@
+"""What only training and evaluating the music model needs: corpus, dataset, trainer, measures."""

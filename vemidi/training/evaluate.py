@@ -1,0 +1,318 @@
+"""The evaluation of a music model: what a listener hears, measured against the real corpus.
+
+Every experiment plans and generates with the real loop and measures the notes with
+:mod:`vemidi.training.measures` (never the model's own tokens):
+
+* **emotion control** on a valence x arousal grid: Spearman of valence vs measured mode and of
+  arousal vs notes per beat, tempo and notes per second, with the decoding priors on (default)
+  and off (the model and the plan alone);
+* **surface**: onsets' distance to the plan's sixteenth grid, the share of note time on chord and
+  scale tones, notes under 50 ms, unison doublings, silence share and the longest gap;
+* **cuts**: struck chords (>= 3 notes within 40 ms, one held >= 0.5 s) within 40 ms of a cut,
+  with the bass on the planned root, and the chance rate at random times;
+* **real or generated?**: the classifier two-sample test of :mod:`vemidi.training.two_sample`
+  against held-out corpus excerpts, with the real-vs-real floor;
+* **speed**: tokens per second and the real-time factor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+
+import numpy as np
+
+from vemidi.config import SamplingConfig
+from vemidi.music import tokenizer as tk
+from vemidi.music.boundaries import thin_cuts
+from vemidi.music.keys import best_key
+from vemidi.music.plan import Plan, build_plan, tempo_for_arousal
+from vemidi.training import measures
+from vemidi.training.two_sample import features, two_sample_test
+from vemidi.types import EmotionSegment
+
+Progress = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """Sizes of the experiments (defaults: the committed evaluation)."""
+
+    grid: tuple[float, ...] = (-0.8, 0.0, 0.8)
+    seeds: int = 5
+    emotion_duration_s: float = 30.0
+    cut_pieces: int = 10
+    cut_duration_s: float = 60.0
+    real_excerpts: int = 120
+    sampling: SamplingConfig = field(default_factory=SamplingConfig)
+
+
+def generate_piece(model, duration_s, valence, arousal, seed, cuts_s=(), sampling=None):
+    """Plan and generate one piece with a constant mood; returns the generation result."""
+    from vemidi.music.generate import generate
+
+    sampling = replace(sampling or SamplingConfig(), seed=seed)
+    segments = [EmotionSegment(0.0, duration_s, valence, arousal)]
+    plan = build_plan(duration_s, segments, thin_cuts(list(cuts_s), 4.0), seed=seed)
+    return generate(model, plan, segments, sampling)
+
+
+def _plan_lookups(plan: Plan):
+    def beat_of(t: float) -> float:
+        for section in reversed(plan.sections):
+            if section.start_s <= t + 1e-9:
+                return section.start_beat + (t - section.start_s) / section.seconds_per_beat
+        return 0.0
+
+    return (
+        lambda t: plan.chord_at(beat_of(t)).chord,
+        lambda t: plan.section_at(beat_of(t)).key,
+        beat_of,
+    )
+
+
+def surface(notes: list[tk.Note], duration_s: float) -> dict:
+    """Surface measures of one piece (see the module docstring)."""
+    silence_share, longest = measures.silence(notes, duration_s)
+    return {
+        "short_note_share": measures.short_note_share(notes),
+        "unison_share": measures.unison_doubling_share(notes),
+        "silence_share": silence_share,
+        "longest_silence_s": longest,
+    }
+
+
+def piece_row(result, valence: float, arousal: float, seed: int) -> dict:
+    """Every per-piece measure of a generated piece."""
+    plan, notes, duration = result.plan, result.decoded.notes, result.duration_s
+    chord_at, key_at, beat_of = _plan_lookups(plan)
+    chord_share, scale_share = measures.tone_shares(notes, chord_at, key_at)
+    pitched = measures.pitched(notes)
+    onsets = [beat_of(n.start_s) for n in pitched]
+    spb = [plan.section_at(b).seconds_per_beat for b in onsets]
+    return {
+        "valence": valence,
+        "arousal": arousal,
+        "seed": seed,
+        "tempo_bpm": plan.base_tempo_bpm,
+        "notes_per_beat": len(pitched) / plan.total_beats,
+        "notes_per_s": len(pitched) / duration,
+        "mode": measures.piece_mode(notes),
+        "chord_tone_share": chord_share,
+        "scale_tone_share": scale_share,
+        "grid_distance_ms": measures.grid_distance_ms(onsets, spb),
+        **surface(notes, duration),
+        "features": features(notes, duration).tolist(),
+        "tokens": len(result.tokens),
+        "generation_s": result.elapsed_s,
+    }
+
+
+def emotion_control(model, config: EvalConfig, progress: Progress | None = None) -> dict:
+    """Pieces on the valence x arousal grid, and the correlations of request and measure."""
+    rows = []
+    cells = [(v, a) for v in config.grid for a in config.grid]
+    for i, (valence, arousal) in enumerate(cells):
+        for seed in range(config.seeds):
+            result = generate_piece(
+                model, config.emotion_duration_s, valence, arousal, seed, (), config.sampling
+            )
+            rows.append(piece_row(result, valence, arousal, seed))
+        if progress:
+            progress((i + 1) / len(cells), f"emotion grid {i + 1}/{len(cells)}")
+
+    def rho(x: str, y: str) -> float:
+        return measures.spearman([r[x] for r in rows], [r[y] for r in rows])
+
+    def mean(name: str) -> float:
+        return float(np.mean([r[name] for r in rows]))
+
+    return {
+        "valence_mode_spearman": rho("valence", "mode"),
+        "arousal_notes_per_beat_spearman": rho("arousal", "notes_per_beat"),
+        "arousal_tempo_spearman": rho("arousal", "tempo_bpm"),
+        "arousal_notes_per_s_spearman": rho("arousal", "notes_per_s"),
+        "mean_mode_by_valence": {
+            str(v): float(np.mean([r["mode"] for r in rows if r["valence"] == v]))
+            for v in config.grid
+        },
+        "mean_notes_per_beat_by_arousal": {
+            str(a): float(np.mean([r["notes_per_beat"] for r in rows if r["arousal"] == a]))
+            for a in config.grid
+        },
+        "surface": {
+            name: mean(name)
+            for name in (
+                "grid_distance_ms",
+                "chord_tone_share",
+                "scale_tone_share",
+                "short_note_share",
+                "unison_share",
+                "silence_share",
+            )
+        },
+        "longest_silence_s": float(max(r["longest_silence_s"] for r in rows)),
+        "real_time_factor": len(rows)
+        * config.emotion_duration_s
+        / max(1e-9, sum(r["generation_s"] for r in rows)),
+        "rows": rows,
+    }
+
+
+def random_cuts(rng: np.random.Generator, duration_s: float) -> list[float]:
+    """A cut every 4-10 s (uniform), as in the issue's cut-alignment protocol."""
+    cuts, t = [], float(rng.uniform(4, 10))
+    while t < duration_s - 1.0:
+        cuts.append(round(t, 3))
+        t += float(rng.uniform(4, 10))
+    return cuts
+
+
+def cut_alignment(model, config: EvalConfig, progress: Progress | None = None) -> dict:
+    """Struck chords within 40 ms of cuts (and with the bass on the planned root), against the
+    same measure at random times; with the cut-chord rule as configured."""
+    rng = np.random.default_rng(1234)
+    hits, rooted, chance, n_cuts = [], [], [], 0
+    for i in range(config.cut_pieces):
+        cuts = random_cuts(rng, config.cut_duration_s)
+        random_times = sorted(rng.uniform(0.5, config.cut_duration_s - 0.5, len(cuts)).tolist())
+        result = generate_piece(
+            model, config.cut_duration_s, 0.3, 0.3, 100 + i, cuts, config.sampling
+        )
+        notes = result.decoded.notes
+        strikes = measures.struck_chords(notes)
+        n_cuts += len(cuts)
+        hits += [d <= measures.STRIKE_WINDOW_S for d in measures.nearest_distance(strikes, cuts)]
+        for cut in cuts:
+            beat = next(s.start_beat for s in result.plan.sections if abs(s.start_s - cut) < 1e-6)
+            root = result.plan.chord_at(beat).chord % 12
+            rooted.append(measures.strike_has_root_bass(notes, cut, root))
+        chance += [
+            d <= measures.STRIKE_WINDOW_S for d in measures.nearest_distance(strikes, random_times)
+        ]
+        if progress:
+            progress((i + 1) / config.cut_pieces, f"cut pieces {i + 1}/{config.cut_pieces}")
+    return {
+        "cuts": n_cuts,
+        "rule": config.sampling.cut_chords,
+        "struck_within_40ms": float(np.mean(hits)),
+        "bass_on_root": float(np.mean(rooted)),
+        "chance_at_random_times": float(np.mean(chance)),
+    }
+
+
+def real_excerpts(examples: list, config: EvalConfig, seed: int = 7) -> list[dict]:
+    """Held-out corpus excerpts of ``emotion_duration_s`` at tempos the plan uses.
+
+    The corpus is stored at the reference tempo; each excerpt is played at a tempo drawn
+    uniformly between the plan's tempos for arousal -0.8 and +0.8, so note lengths and gaps are
+    compared at the speeds the generated pieces have.
+    """
+    rng = np.random.default_rng(seed)
+    low, high = tempo_for_arousal(-0.8), tempo_for_arousal(0.8)
+    rows = []
+    for example in examples:
+        if len(rows) >= config.real_excerpts:
+            break
+        tokens = [int(t) for t in example.tokens[1:]]
+        score = tk.decode(tokens)
+        bpm = float(rng.uniform(low, high))
+        scale = tk.REFERENCE_BPM / bpm
+        length = min(config.emotion_duration_s, score.duration_s * scale)
+        notes = [
+            tk.Note(n.instrument, n.pitch, n.start_s * scale, min(n.end_s * scale, length))
+            for n in score.notes
+            if n.start_s * scale < length
+        ]
+        if length < config.emotion_duration_s * 0.5 or len(notes) < 16:
+            continue
+        chords = _chords_by_tick(example)
+        key = best_key(
+            np.array([n.pitch for n in notes]), np.array([n.end_s - n.start_s for n in notes])
+        )
+
+        def chord_at(t: float, chords=chords, scale=scale) -> int:
+            tick = min(len(chords) - 1, int(t / scale / tk.TICK_S))
+            return int(chords[tick])
+
+        chord_share, scale_share = measures.tone_shares(notes, chord_at, lambda t, k=key: k)
+        rows.append(
+            {
+                "source": example.source,
+                "tempo_bpm": bpm,
+                "chord_tone_share": chord_share,
+                "scale_tone_share": scale_share,
+                **surface(notes, length),
+                "features": features(notes, length).tolist(),
+            }
+        )
+    return rows
+
+
+def _chords_by_tick(example) -> np.ndarray:
+    """The analysed chord class at every tick of a corpus example."""
+    shift = np.zeros(tk.VOCAB_SIZE, dtype=np.int64)
+    shift[tk.SHIFT_BASE : tk.NOTE_BASE] = np.arange(1, tk.MAX_SHIFT_TICKS + 1)
+    ticks = np.cumsum(shift[example.tokens.astype(np.int64)])
+    table = np.zeros(int(ticks[-1]) + 1, dtype=np.int64)
+    for i in range(len(ticks)):
+        end = ticks[i + 1] if i + 1 < len(ticks) else ticks[i] + 1
+        table[ticks[i] : end] = example.chord[i]
+    return table
+
+
+def realism(generated_rows: list[dict], real_rows: list[dict]) -> dict:
+    """The two-sample test of generated against real excerpts, and the real surface means."""
+    result = two_sample_test(
+        np.array([r["features"] for r in generated_rows]),
+        np.array([r["features"] for r in real_rows]),
+    )
+    result["real_surface"] = {
+        name: float(np.mean([r[name] for r in real_rows]))
+        for name in (
+            "chord_tone_share",
+            "scale_tone_share",
+            "short_note_share",
+            "unison_share",
+            "silence_share",
+        )
+    }
+    result["real_longest_silence_s"] = float(np.median([r["longest_silence_s"] for r in real_rows]))
+    return result
+
+
+def speed(model, duration_s: float = 60.0, sampling: SamplingConfig | None = None) -> dict:
+    """Tokens/s and real-time factor for three pieces of ``duration_s`` (valence 0.5; arousal
+    -0.8, 0 and 0.8), three cuts each."""
+    pieces = []
+    for arousal in (-0.8, 0.0, 0.8):
+        result = generate_piece(model, duration_s, 0.5, arousal, 7, (15.0, 30.0, 45.0), sampling)
+        pieces.append(
+            {
+                "arousal": arousal,
+                "tokens": len(result.tokens),
+                "seconds": result.elapsed_s,
+                "real_time_factor": duration_s / result.elapsed_s,
+            }
+        )
+    seconds = sum(p["seconds"] for p in pieces)
+    return {
+        "duration_s": duration_s * len(pieces),
+        "tokens": sum(p["tokens"] for p in pieces),
+        "tokens_per_s": sum(p["tokens"] for p in pieces) / seconds,
+        "seconds": seconds,
+        "real_time_factor": duration_s * len(pieces) / seconds,
+        "slowest_real_time_factor": min(p["real_time_factor"] for p in pieces),
+        "pieces": pieces,
+    }
+
+
+def without_priors(config: EvalConfig) -> EvalConfig:
+    """The same experiments with the decoding-time harmony and density priors off (the model's
+    learned control on the plan alone)."""
+    return replace(config, sampling=replace(config.sampling, harmony_prior=0.0, density_prior=0.0))
+
+
+def config_dict(config: EvalConfig) -> dict:
+    """JSON-ready description of an evaluation configuration."""
+    return asdict(config)
