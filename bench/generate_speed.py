@@ -20,32 +20,35 @@ from vemidi.config import SamplingConfig
 from vemidi.music import tokenizer as tk
 from vemidi.music.generate import generate
 from vemidi.music.logits import DecodeState, Sampler, default_rules
+from vemidi.music.harmony import N_CHORDS
 from vemidi.music.model import KVCache, ModelConfig, build_model, debug_config, parameter_count
+from vemidi.music.plan import N_METER, build_plan
 from vemidi.types import EmotionSegment
 
 
-def _context_inputs(model, n: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def _context_inputs(model, n: int) -> tuple[torch.Tensor, ...]:
     g = torch.Generator().manual_seed(0)
     tokens = torch.randint(tk.SHIFT_BASE, tk.VOCAB_SIZE, (1, n), generator=g)
     offsets = torch.zeros(1, n)
+    plan = torch.zeros(1, n, 2, dtype=torch.long)
     cond = model.condition_vectors(torch.tensor([0.5]), torch.tensor([0.5]), torch.tensor([0]))
-    return tokens, offsets, cond
+    return tokens, offsets, cond, plan
 
 
 @torch.inference_mode()
 def per_token_ms(model, context: int, repeats: int = 20) -> tuple[float, float]:
     """Milliseconds per new token with ``context`` tokens already seen: cached, full."""
     n = min(context, model.cfg.context - model.cfg.prefix_len - repeats - 1)
-    tokens, offsets, cond = _context_inputs(model, n + repeats)
+    tokens, offsets, cond, plan = _context_inputs(model, n + repeats)
     cache = KVCache(model.cfg.n_layers)
-    model(tokens[:, :n], offsets[:, :n], cond=cond, cache=cache)
+    model(tokens[:, :n], offsets[:, :n], cond=cond, cache=cache, plan=plan[:, :n])
     start = time.perf_counter()
     for i in range(n, n + repeats):
-        model(tokens[:, i : i + 1], offsets[:, i : i + 1], cache=cache)
+        model(tokens[:, i : i + 1], offsets[:, i : i + 1], cache=cache, plan=plan[:, i : i + 1])
     cached = (time.perf_counter() - start) / repeats
     start = time.perf_counter()
     for i in range(n, n + repeats):
-        model(tokens[:, : i + 1], offsets[:, : i + 1], cond=cond)
+        model(tokens[:, : i + 1], offsets[:, : i + 1], cond=cond, plan=plan[:, : i + 1])
     full = (time.perf_counter() - start) / repeats
     return 1000 * cached, 1000 * full
 
@@ -56,12 +59,15 @@ def naive_tokens_per_s(model, steps: int) -> float:
     sampling = SamplingConfig()
     rules, sampler, state = default_rules(sampling), Sampler(sampling), DecodeState()
     cond = _context_inputs(model, 1)[2]
-    tokens = [tk.MORE_INSTRUMENTS, tk.BAR]
+    tokens = [tk.MORE_INSTRUMENTS]
     keep = model.cfg.context - model.cfg.prefix_len
     start = time.perf_counter()
     for _ in range(steps):
         window = tokens[-keep:]
-        logits = model(torch.tensor([window]), torch.zeros(1, len(window)), cond=cond)[0, -1]
+        plan = torch.zeros(1, len(window), 2, dtype=torch.long)
+        logits = model(torch.tensor([window]), torch.zeros(1, len(window)), cond=cond, plan=plan)[
+            0, -1
+        ]
         for rule in rules:
             logits = rule(logits, state)
         token = sampler(logits)
@@ -76,7 +82,10 @@ def models() -> list[tuple[str, object]]:
 
     found = [
         ("debug", build_model(debug_config(), seed=0)),
-        ("random ~5M (6L d256 ctx1024)", build_model(ModelConfig(n_keys=24), seed=0)),
+        (
+            "random ~5M (6L d256 ctx1024)",
+            build_model(ModelConfig(n_keys=24, n_meter=N_METER, n_chords=N_CHORDS), seed=0),
+        ),
     ]
     if (model_dir() / MUSIC_MODELS[TRAINED_MODEL]).is_file():
         found.append((TRAINED_MODEL, load_music_model(TRAINED_MODEL).model))
@@ -99,7 +108,8 @@ def main() -> None:
         model.eval()
         cached_ms, full_ms = per_token_ms(model, 1000)
         segments = [EmotionSegment(0.0, args.seconds, 0.5, 0.5)]
-        result = generate(model, args.seconds, segments, cuts_s=[10.0, 25.0, 40.0], tonic=0)
+        cuts = [c for c in (10.0, 25.0, 40.0) if c < args.seconds]
+        result = generate(model, build_plan(args.seconds, segments, cuts), segments)
         naive = naive_tokens_per_s(model, 150)
         print(
             f"{name:30} {parameter_count(model) / 1e6:6.2f}M {cached_ms:13.2f} {full_ms:11.2f} "

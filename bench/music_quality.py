@@ -1,9 +1,8 @@
 """Music quality of a model: the full evaluation of `vemidi evaluate`, printed as a summary.
 
 Held-out accuracy/perplexity (when the training data cache exists), emotion control on the
-valence x arousal grid (with conditions, nulled, and with the other key-prior setting), cut
-alignment against its ablation and chance, musical statistics against the held-out corpus, and
-speed. Usage: python bench/music_quality.py [--model NAME] [--data runs/vemidi-small/data.pkl]
+valence x arousal grid (default settings and priors off), the surface measures, struck chords on
+cuts against chance, the two-sample test against held-out corpus excerpts, and speed. Usage: python bench/music_quality.py [--model NAME] [--data runs/vemidi-small/data.pkl]
 """
 
 from __future__ import annotations

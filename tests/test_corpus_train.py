@@ -138,3 +138,19 @@ def test_tiny_training_run_lowers_the_loss_and_resumes(works, tmp_path):
     loaded = load_music_model(str(out))
     assert loaded.model.cfg.n_keys == 24 and "label_scale" in loaded.meta
     assert loaded.model.cfg.n_chords == harmony.N_CHORDS
+
+
+def test_warm_start_keeps_what_fits_and_starts_the_plan_at_zero(tmp_path):
+    import torch
+
+    from vemidi.training.train import warm_start
+    from vemidi.weights import save_checkpoint
+
+    old_cfg = dataclasses.replace(debug_config(), n_meter=0, n_chords=0)
+    old = build_model(old_cfg, seed=5)
+    save_checkpoint(tmp_path / "old.pt", old)
+    new = build_model(debug_config(), seed=6)
+    fresh = warm_start(new, tmp_path / "old.pt")
+    assert fresh == ["chord_emb.weight", "meter_emb.weight"]
+    assert torch.equal(new.tok_emb.weight, old.tok_emb.weight.to(torch.bfloat16).float())
+    assert not new.chord_emb.weight.any()

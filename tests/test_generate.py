@@ -77,6 +77,7 @@ def test_grammar_and_clean_surface_hold_on_generated_tokens(debug_model):
     notes = result.decoded.notes
     assert all(n.end_s <= 20.0 + 1e-9 for n in notes)
     assert measures.short_note_share(notes) == 0.0  # a sixteenth is >= 100 ms at these tempi
+    assert measures.polyphony(notes, 20.0) >= 3.0  # the texture floor
     _, longest = measures.silence(notes, 20.0)
     assert longest <= 60.0 / result.plan.sections[0].tempo_bpm * 1.5 + 0.02
     # every onset is on the plan's sixteenth grid (to the millisecond)
@@ -92,7 +93,7 @@ def test_grammar_and_clean_surface_hold_on_generated_tokens(debug_model):
 
 def test_rules_mask_logits():
     state = DecodeState()
-    config = SamplingConfig()
+    config = SamplingConfig(min_sounding_notes=0)
     off = tk.note_token(tk.OFF, P, 60)
     masked = _masked(state, config)
     assert masked[off] and masked[tk.PAD] and masked[tk.CHORD]
@@ -110,7 +111,7 @@ def test_rules_mask_logits():
 
 
 def test_silence_is_at_most_a_beat():
-    config = SamplingConfig(max_silence_beats=1.0)
+    config = SamplingConfig(max_silence_beats=1.0, min_sounding_notes=0)
     state = DecodeState()
     state.update(tk.note_token(tk.ON, P, 60), config)
     state.update(tk.shift_token(2), config)
@@ -122,8 +123,18 @@ def test_silence_is_at_most_a_beat():
     assert masked[tk.SHIFT_BASE : tk.NOTE_BASE].all()  # a note must start now
 
 
+def test_texture_floor_keeps_three_notes_sounding():
+    config = SamplingConfig(min_sounding_notes=3)
+    state = DecodeState()
+    for pitch in (48, 60):
+        state.update(tk.note_token(tk.ON, P, pitch), config)
+    assert _masked(state, config)[tk.SHIFT_BASE : tk.NOTE_BASE].all()  # two are not enough
+    state.update(tk.note_token(tk.ON, P, 64), config)
+    assert not _masked(state, config)[tk.shift_token(2)]
+
+
 def test_notes_held_too_long_are_released_first():
-    config = SamplingConfig(max_note_beats=2.0)
+    config = SamplingConfig(max_note_beats=2.0, min_sounding_notes=0)
     state = DecodeState()
     state.update(tk.note_token(tk.ON, tk.Instrument.STRINGS, 50), config)
     state.update(tk.shift_token(9), config)
@@ -135,7 +146,7 @@ def test_notes_held_too_long_are_released_first():
 def test_cut_releases_then_strikes_the_planned_chord():
     from vemidi.music import harmony
 
-    config = SamplingConfig(chord_min_notes=3)
+    config = SamplingConfig(chord_min_notes=3, min_sounding_notes=0)
     state = DecodeState(chord=harmony.chord_id(7, "maj"), next_cut_ticks=8)  # G major at tick 8
     state.update(tk.note_token(tk.ON, P, 64), config)
     assert _masked(state, config)[tk.shift_token(9)]  # time may not pass the cut

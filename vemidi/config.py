@@ -43,6 +43,8 @@ class SamplingConfig:
         max_note_beats: a note sounding longer than this is released first (0 = off; our
             addition, see ``logits.MaxNoteLength``).
         max_silence_beats: the longest silence allowed (0 = off; our addition).
+        min_sounding_notes: time may not move while fewer pitched notes sound (0 = off; our
+            addition; generation uses 1 when fewer instruments are asked for).
         harmony_prior: weight of the decoding-time harmony prior (chord tones preferred over
             other scale tones, scale tones over chromatic ones); 0 turns it off. Our addition.
         density_prior: weight of the decoding-time density prior (time-shift logits tilted by
@@ -61,6 +63,7 @@ class SamplingConfig:
     max_events_per_step: int = 32
     max_note_beats: float = 8.0
     max_silence_beats: float = 1.0
+    min_sounding_notes: int = 3
     harmony_prior: float = 1.0
     density_prior: float = 1.0
     cut_chords: bool = True
@@ -76,6 +79,7 @@ class SamplingConfig:
         check_range("max_events_per_step", self.max_events_per_step, 4, 1000)
         check_range("max_note_beats", self.max_note_beats, 0.0, 64.0)
         check_range("max_silence_beats", self.max_silence_beats, 0.0, 64.0)
+        check_range("min_sounding_notes", self.min_sounding_notes, 0, 8)
         check_range("harmony_prior", self.harmony_prior, 0.0, 10.0)
         check_range("density_prior", self.density_prior, 0.0, 10.0)
 

@@ -73,7 +73,12 @@ def save_checkpoint(path: Path, model: object, meta: dict | None = None) -> None
         {
             "format": CHECKPOINT_FORMAT,
             "config": model.cfg.to_dict(),
-            "vocab": {"size": tk.VOCAB_SIZE, "tick_s": tk.TICK_S, "pitches": [21, 108]},
+            "vocab": {
+                "size": tk.VOCAB_SIZE,
+                "tick_s": tk.TICK_S,
+                "ticks_per_beat": tk.TICKS_PER_BEAT,
+                "pitches": [21, 108],
+            },
             "state_dict": state,
             "meta": meta or {},
         },
@@ -95,6 +100,11 @@ def _load_checkpoint(path: Path) -> tuple[object, dict]:
         raise ModelLoadError(f"{path} is not a vemidi music checkpoint.")
     if data["vocab"]["size"] != tk.VOCAB_SIZE:
         raise ModelLoadError(f"{path} was trained with another vocabulary.")
+    if abs(float(data["vocab"].get("tick_s", 0.0)) - tk.TICK_S) > 1e-9:
+        raise ModelLoadError(
+            f"{path} was trained in absolute time (an earlier vemidi); retrain it with "
+            "`vemidi train` or choose another model."
+        )
     model = build_model(ModelConfig(**data["config"]))
     state = {k: v.float() for k, v in data["state_dict"].items()}
     model.load_state_dict(state)

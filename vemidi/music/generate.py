@@ -165,6 +165,8 @@ def generate(
     sampling = sampling or SamplingConfig()
     if not segments:
         raise ValueError("at least one emotion segment is needed")
+    if not more_instruments:  # one or two instruments: a single line may sound alone
+        sampling = replace(sampling, min_sounding_notes=min(1, sampling.min_sounding_notes))
     started = time.perf_counter()
     harmony_prior = HarmonyPrior(sampling.harmony_prior)
     density_prior = DensityPrior(sampling.density_prior)
@@ -255,8 +257,3 @@ def generate(
         elapsed_s=time.perf_counter() - started,
         keys=[s.key for s in plan.sections],
     )
-
-
-def with_seed(sampling: SamplingConfig, seed: int) -> SamplingConfig:
-    """The same sampling settings with another seed."""
-    return replace(sampling, seed=seed)

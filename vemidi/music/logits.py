@@ -16,6 +16,7 @@ the plan. EMSYNC leaves all of this to the model; each rule below says why we do
   follow before time moves, and those notes are held ``chord_hold_beats``;
 * :class:`ForceProgress` - time must advance after ``max_events`` events at one instant;
 * :class:`NoLongSilence` - with nothing sounding, time may move at most ``max_silence_beats``;
+* :class:`TextureFloor` - time may not move while fewer than ``min_sounding_notes`` sound;
 * :class:`MaxNoteLength` - a note held too long is released first.
 
 Two priors tilt rather than mask, each measured with and without in the evaluation:
@@ -241,6 +242,25 @@ class NoLongSilence:
         return logits
 
 
+class TextureFloor:
+    """Time may not move while fewer than ``min_notes`` pitched notes sound.
+
+    The first listening test found the calm pieces thin (2-3 notes per second, often one line):
+    slow should not mean empty. Real multi-part music keeps three or four voices sounding
+    (mean polyphony 3.6 in the held-out polyphonic corpus), so a soundtrack asked for three or
+    more instruments keeps at least three notes under every moment.
+    """
+
+    def __init__(self, min_notes: int) -> None:
+        self.min_notes = min_notes
+
+    def __call__(self, logits: torch.Tensor, state: DecodeState) -> torch.Tensor:
+        if self.min_notes and int(state.sounding.sum()) < self.min_notes:
+            if not torch.isinf(logits[_ON_SLICE]).all():
+                logits[_SHIFT_SLICE] = _NEG_INF
+        return logits
+
+
 class MaxNoteLength:
     """A note sounding ``max_note_beats`` must be released before anything else, and time may
     not step beyond that point while it sounds.
@@ -326,6 +346,7 @@ def default_rules(config: SamplingConfig) -> list:
         CleanTexture(),
         ForceProgress(config.max_events_per_step),
         NoLongSilence(config.max_silence_beats),
+        TextureFloor(config.min_sounding_notes),
         MaxNoteLength(config.max_note_beats),
         # Last: on a cut it overrides the others (releases, CHORD, the struck chord).
         *([CutChord()] if config.cut_chords else []),

@@ -4,6 +4,8 @@ Each example is tokenised once (several augmented variants per work), with the m
 under every token (the plan inputs the model sees at every position). A batch draws examples
 with major and minor works equally likely (the corpus is mostly major), crops a window that
 starts at the piece's beginning half of the time (where the condition is the only information),
+draws half of its windows from works for three or more instruments (``more_share``: the corpus
+is 95% one- and two-part folk tunes by example, while a soundtrack asks for a full texture),
 and computes the boundary offsets from the example's own CHORD tokens. Conditions are dropped to
 the null vector with probability ``cond_dropout`` each (EMSYNC: 0.2), and the whole boundary
 signal with probability ``no_boundary_prob`` (EMSYNC: 0.2).
@@ -93,6 +95,7 @@ class WindowSampler:
         cond_dropout: float = 0.2,
         no_boundary_prob: float = 0.2,
         use_key: bool = True,
+        more_share: float | None = 0.5,
     ) -> None:
         self.examples = examples
         self.scale = scale
@@ -108,6 +111,13 @@ class WindowSampler:
         weights = np.where(major, 0.5 / n_major, 0.5 / n_minor)
         sizes = np.array([min(len(e.tokens), 2 * length) for e in examples], dtype=float)
         weights = weights * sizes
+        more = np.array([int(e.tokens[0]) == tk.MORE_INSTRUMENTS for e in examples])
+        if more_share is not None and more.any() and (~more).any():
+            weights = np.where(
+                more,
+                more_share * weights / weights[more].sum(),
+                (1 - more_share) * weights / weights[~more].sum(),
+            )
         self.probs = weights / weights.sum()
 
     def window(self, index: int, start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
