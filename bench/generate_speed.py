@@ -19,8 +19,8 @@ import torch
 from vemidi.config import SamplingConfig
 from vemidi.music import tokenizer as tk
 from vemidi.music.generate import generate
-from vemidi.music.logits import DecodeState, Sampler, default_rules
 from vemidi.music.harmony import N_CHORDS
+from vemidi.music.logits import DecodeState, Sampler, default_rules
 from vemidi.music.model import KVCache, ModelConfig, build_model, debug_config, parameter_count
 from vemidi.music.plan import N_METER, build_plan
 from vemidi.types import EmotionSegment

@@ -2,7 +2,8 @@
 
 Held-out accuracy/perplexity (when the training data cache exists), emotion control on the
 valence x arousal grid (default settings and priors off), the surface measures, struck chords on
-cuts against chance, the two-sample test against held-out corpus excerpts, and speed. Usage: python bench/music_quality.py [--model NAME] [--data runs/vemidi-small/data.pkl]
+cuts against chance, the two-sample test against held-out corpus excerpts, and speed.
+Usage: python bench/music_quality.py [--model NAME] [--data runs/vemidi-small/data.pkl]
 """
 
 from __future__ import annotations

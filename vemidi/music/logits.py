@@ -255,9 +255,9 @@ class TextureFloor:
         self.min_notes = min_notes
 
     def __call__(self, logits: torch.Tensor, state: DecodeState) -> torch.Tensor:
-        if self.min_notes and int(state.sounding.sum()) < self.min_notes:
-            if not torch.isinf(logits[_ON_SLICE]).all():
-                logits[_SHIFT_SLICE] = _NEG_INF
+        thin = self.min_notes and int(state.sounding.sum()) < self.min_notes
+        if thin and not torch.isinf(logits[_ON_SLICE]).all():
+            logits[_SHIFT_SLICE] = _NEG_INF
         return logits
 
 
