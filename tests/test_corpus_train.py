@@ -154,3 +154,22 @@ def test_warm_start_keeps_what_fits_and_starts_the_plan_at_zero(tmp_path):
     assert fresh == ["chord_emb.weight", "meter_emb.weight"]
     assert torch.equal(new.tok_emb.weight, old.tok_emb.weight.to(torch.bfloat16).float())
     assert not new.chord_emb.weight.any()
+
+
+def test_evaluation_report_on_real_held_out_excerpts(works, tmp_path):
+    """The whole report, two-sample test included, on the debug model and a tiny data cache."""
+    from vemidi.training.evaluate import EvalConfig
+    from vemidi.training.report import run_evaluation, summary_lines
+
+    config = TrainConfig(model=debug_config(), variants=1, held_out=0.5)
+    prepare_data(works, config, tmp_path / "data.pkl")
+    eval_config = EvalConfig(grid=(-0.8, 0.8), seeds=2, emotion_duration_s=6.0, cut_pieces=1,
+                             cut_duration_s=12.0, real_excerpts=20, speed_duration_s=6.0)  # fmt: skip
+    report = run_evaluation("debug", eval_config, tmp_path / "data.pkl", None, None)
+    realism = report["realism"]
+    assert realism["n_real"] >= 4 and realism["n_generated"] == 8
+    assert 0.0 <= realism["auc"] <= 1.0 and 0.0 <= realism["real_vs_real_auc"] <= 1.0
+    assert report["cuts"]["struck_within_40ms"] == 1.0
+    assert report["cuts_model_only"]["struck_within_40ms"] < 1.0
+    text = "\n".join(summary_lines(report))
+    assert "two-sample ROC AUC" in text and "struck chord within 40 ms" in text

@@ -25,6 +25,10 @@ INTERVALS = {"maj": (0, 4, 7), "min": (0, 3, 7), "dim": (0, 3, 6), "dom7": (0, 4
 N_CHORDS = 12 * len(QUALITIES)
 NO_CHORD = N_CHORDS
 PITCH_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+_SHARP_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+_FLAT_NAMES = ("C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B")
+_SHARP_MAJORS = {7, 2, 9, 4, 11, 6, 1}  # G, D, A, E, B, F#, C# major (and their relative minors)
+_FLAT_MAJORS = {5, 10, 3, 8}  # F, Bb, Eb, Ab major
 _SUFFIX = {"maj": "", "min": "m", "dim": "dim", "dom7": "7"}
 MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
 MINOR_SCALE = (0, 2, 3, 5, 7, 8, 10, 11)  # natural minor plus the leading tone of harmonic minor
@@ -52,11 +56,22 @@ def chord_pitch_classes(chord: int) -> tuple[int, ...]:
     return tuple((chord_root(chord) + i) % 12 for i in INTERVALS[chord_quality(chord)])
 
 
-def chord_name(chord: int) -> str:
-    """Lead-sheet name, e.g. ``Am``, ``G7``, ``Bdim``; ``N.C.`` for no chord."""
+def chord_name(chord: int, key: int | None = None) -> str:
+    """Lead-sheet name, e.g. ``Am``, ``G7``, ``G#dim``; ``N.C.`` for no chord.
+
+    With a key class the root is spelled as that key's signature would (sharps in G major or
+    E minor, flats in F major or D minor).
+    """
     if chord == NO_CHORD:
         return "N.C."
-    return PITCH_NAMES[chord_root(chord)] + _SUFFIX[chord_quality(chord)]
+    names = PITCH_NAMES
+    if key is not None:
+        relative_major = (key + 3) % 12 if key >= 12 else key % 12
+        if relative_major in _SHARP_MAJORS:
+            names = _SHARP_NAMES
+        elif relative_major in _FLAT_MAJORS:
+            names = _FLAT_NAMES
+    return names[chord_root(chord)] + _SUFFIX[chord_quality(chord)]
 
 
 def scale_pitch_classes(key: int) -> tuple[int, ...]:

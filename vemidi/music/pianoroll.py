@@ -81,8 +81,12 @@ def save_grid(pieces: list[tuple], path: Path, columns: int = 2) -> None:
     fig, axes = plt.subplots(rows, columns, figsize=(6 * columns, 3 * rows), dpi=100, squeeze=False)
     for ax, (title, notes, duration_s, cuts_s, *plan) in zip(axes.flat, pieces, strict=False):
         draw(ax, notes, duration_s, cuts_s, title, plan[0] if plan else None)
-    axes.flat[0].legend(loc="upper right", fontsize=7, ncol=2)
-    fig.tight_layout()
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], color=c, linewidth=3) for c in COLOURS.values()]
+    labels = [i.name.lower() for i in COLOURS]
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.06 / rows, 1, 1))
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
     plt.close(fig)

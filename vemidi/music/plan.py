@@ -305,7 +305,8 @@ def build_plan(
         )
         first = section.start_beat
         for length, deg in zip(slots, degrees, strict=True):
-            chords.append(Chord(first, length, deg.chord, harmony.chord_name(deg.chord), deg.name))
+            name = harmony.chord_name(deg.chord, section.key)
+            chords.append(Chord(first, length, deg.chord, name, deg.name))
             first += length
     return Plan(
         duration_s=float(duration_s),

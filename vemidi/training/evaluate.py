@@ -44,6 +44,7 @@ class EvalConfig:
     cut_pieces: int = 10
     cut_duration_s: float = 60.0
     real_excerpts: int = 120
+    speed_duration_s: float = 60.0
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
 
 
@@ -302,10 +303,11 @@ def realism(generated_rows: list[dict], real_rows: list[dict]) -> dict:
 
 def speed(model, duration_s: float = 60.0, sampling: SamplingConfig | None = None) -> dict:
     """Tokens/s and real-time factor for three pieces of ``duration_s`` (valence 0.5; arousal
-    -0.8, 0 and 0.8), three cuts each."""
+    -0.8, 0 and 0.8), three cuts each (at a quarter, half and three quarters)."""
     pieces = []
     for arousal in (-0.8, 0.0, 0.8):
-        result = generate_piece(model, duration_s, 0.5, arousal, 7, (15.0, 30.0, 45.0), sampling)
+        cuts = [duration_s * f for f in (0.25, 0.5, 0.75)]
+        result = generate_piece(model, duration_s, 0.5, arousal, 7, cuts, sampling)
         pieces.append(
             {
                 "arousal": arousal,
