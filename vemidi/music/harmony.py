@@ -186,14 +186,17 @@ def progression(
     valence: float,
     arousal: float,
     rng: random.Random,
+    final: bool = False,
 ) -> list[Degree]:
     """Chords for the ``n_slots`` harmonic slots of a section.
 
     The first slot is the tonic (the chord struck on the cut that opens the section). When a cut
     follows (``next_key`` is not None), the last two slots are a cadence into it: a predominant of
     the next key, then its dominant (a seventh when arousal is high), so the next section's tonic
-    resolves it. The slots in between follow :data:`_MAJOR_MOVES` / :data:`_MINOR_MOVES`, their
-    weights blended by valence (bright chords above 0, dark ones below).
+    resolves it. The last section of a piece (``final``) ends on predominant, dominant, tonic
+    when it has four slots or more. The slots in between follow :data:`_MAJOR_MOVES` /
+    :data:`_MINOR_MOVES`, their weights blended by valence (bright chords above 0, dark ones
+    below).
     """
     if n_slots < 1:
         return []
@@ -208,6 +211,9 @@ def progression(
             cadence = [degree(next_key, pre), degree(next_key, dominant)]
         else:
             cadence = [degree(next_key, dominant)]
+    elif final and n_slots >= 4:
+        pre = rng.choice(_PREDOMINANTS[minor])
+        cadence = [degree(key, pre), degree(key, "V"), degree(key, tonic)]
     moves = _MINOR_MOVES if minor else _MAJOR_MOVES
     brightness = min(1.0, max(0.0, (valence + 1.0) / 2.0))
     current = tonic

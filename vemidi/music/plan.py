@@ -301,7 +301,13 @@ def build_plan(
         slots = _slots(section_bars, section.arousal)
         following = sections[index + 1].key if index + 1 < len(sections) else None
         degrees = harmony.progression(
-            section.key, following, len(slots), section.valence, section.arousal, rng
+            section.key,
+            following,
+            len(slots),
+            section.valence,
+            section.arousal,
+            rng,
+            final=following is None,
         )
         first = section.start_beat
         for length, deg in zip(slots, degrees, strict=True):
