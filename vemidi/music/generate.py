@@ -15,6 +15,7 @@ changes, the window is re-encoded once with the new prefix.
 
 from __future__ import annotations
 
+import bisect
 import math
 import time
 from collections.abc import Callable
@@ -180,19 +181,26 @@ def generate(
     struck: list[int] = []
     forced: list[int] = []
 
+    # Per tick: the emotion segment and key in force, and the video time (looked up, not searched,
+    # in the token loop).
+    video_s = [plan.beat_to_s(tk.ticks_to_beats(t)) for t in range(end_ticks + 1)]
+    contexts = [
+        (_segment_at(segments, video_s[t]), plan.section_at(tk.ticks_to_beats(t)).key)
+        for t in range(end_ticks)
+    ]
+
     def plan_at(tick: int) -> tuple[int, int]:
         tick = min(tick, end_ticks)
         return meter_table[tick], chord_table[tick]
 
     def offset_at(tick: int) -> float:
-        upcoming = [c for c in cut_ticks if c >= tick]
-        distance = (upcoming[0] - tick) * tk.TICK_S if upcoming else math.inf
+        index = bisect.bisect_left(cut_ticks, tick)
+        distance = (cut_ticks[index] - tick) * tk.TICK_S if index < len(cut_ticks) else math.inf
         return offset_input(distance, horizon_s)
 
     def context_at(tick: int) -> tuple[int, int]:
         """(emotion segment, key) in force at a tick."""
-        beat = tk.ticks_to_beats(min(tick, end_ticks - 1))
-        return _segment_at(segments, plan.beat_to_s(beat)), plan.section_at(beat).key
+        return contexts[min(tick, end_ticks - 1)]
 
     def cond_for(context: tuple[int, int]) -> torch.Tensor:
         seg = segments[context[0]]
@@ -230,7 +238,7 @@ def generate(
             logits = window.encode(tokens, offsets, plans, cond_for(context))
         else:
             logits = window.step(token, offsets[-1], plans[-1])
-        now_s = plan.beat_to_s(tk.ticks_to_beats(state.time_ticks))
+        now_s = video_s[min(state.time_ticks, end_ticks)]
         if progress is not None and now_s - last_report >= 1.0:
             last_report = now_s
             progress(

@@ -26,6 +26,7 @@ Times: beats are integers from the start of the piece; ``beat_to_s`` maps them t
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import math
 import random
@@ -122,10 +123,17 @@ class Plan:
         """The beats where a cut falls (every section start but the first)."""
         return tuple(s.start_beat for s in self.sections[1:])
 
+    @functools.cached_property
+    def _section_starts(self) -> list[int]:
+        return [s.start_beat for s in self.sections]
+
+    @functools.cached_property
+    def _chord_starts(self) -> list[int]:
+        return [c.start_beat for c in self.chords]
+
     def section_at(self, beat: float) -> Section:
         """The section sounding at ``beat``."""
-        starts = [s.start_beat for s in self.sections]
-        return self.sections[max(0, bisect.bisect_right(starts, beat) - 1)]
+        return self.sections[max(0, bisect.bisect_right(self._section_starts, beat) - 1)]
 
     def beat_to_s(self, beat: float) -> float:
         """Video time in seconds of a (fractional) beat."""
@@ -134,8 +142,7 @@ class Plan:
 
     def chord_at(self, beat: float) -> Chord:
         """The chord sounding at ``beat``."""
-        starts = [c.start_beat for c in self.chords]
-        return self.chords[max(0, bisect.bisect_right(starts, beat) - 1)]
+        return self.chords[max(0, bisect.bisect_right(self._chord_starts, beat) - 1)]
 
     def tick_tables(self) -> tuple[list[int], list[int]]:
         """Per tick (``total_ticks + 1`` entries): the meter class and the chord class.
