@@ -164,7 +164,8 @@ def test_evaluation_report_on_real_held_out_excerpts(works, tmp_path):
     config = TrainConfig(model=debug_config(), variants=1, held_out=0.5)
     prepare_data(works, config, tmp_path / "data.pkl")
     eval_config = EvalConfig(grid=(-0.8, 0.8), seeds=2, emotion_duration_s=6.0, cut_pieces=1,
-                             cut_duration_s=12.0, real_excerpts=20, speed_duration_s=6.0)  # fmt: skip
+                             cut_duration_s=12.0, real_excerpts=20,
+                             speed_duration_s=6.0)  # fmt: skip
     report = run_evaluation("debug", eval_config, tmp_path / "data.pkl", None, None)
     realism = report["realism"]
     assert realism["n_real"] >= 4 and realism["n_generated"] == 8

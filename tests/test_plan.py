@@ -89,7 +89,9 @@ def test_harmony_cadences_into_each_cut_and_starts_on_the_tonic():
             assert chords[-2].degree in ("iv", "iio", "IV", "ii")
     assert [c.degree for c in plan.chords[-3:]][1:] == ["V", "i"]  # the piece ends on a cadence
     keys = [plan.section_at(c.start_beat).key for c in plan.chords]
-    assert all(c.name == harmony.chord_name(c.chord, k) for c, k in zip(plan.chords, keys))
+    assert all(
+        c.name == harmony.chord_name(c.chord, k) for c, k in zip(plan.chords, keys, strict=True)
+    )
     assert harmony.chord_name(harmony.chord_id(8, "dim"), 6 + 12) == "G#dim"  # in F# minor
     assert harmony.chord_name(harmony.chord_id(10, "maj"), 2 + 12) == "Bb"  # in D minor
 
