@@ -232,7 +232,8 @@ def summary_lines(report: dict) -> list[str]:
         f"speed: {s['tokens_per_s']:.0f} tokens/s, {s['duration_s']:.0f} s of music (3 pieces of "
         f"{s['duration_s'] / 3:.0f} s, arousal -0.8/0/+0.8) in {s['seconds']:.1f} s: "
         f"{s['real_time_factor']:.1f}x real time, slowest piece "
-        f"{s['slowest_real_time_factor']:.1f}x; the {len(e['rows'])} emotion-grid pieces: {e['real_time_factor']:.1f}x"
+        f"{s['slowest_real_time_factor']:.1f}x; the {len(e['rows'])} emotion-grid pieces: "
+        f"{e['real_time_factor']:.1f}x"
     )
     for x in report.get("examples", []):
         lines.append(
