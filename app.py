@@ -300,8 +300,8 @@ def build() -> gr.Blocks:
         with gr.Accordion("More settings", open=False):
             with gr.Row():
                 seed = gr.Number(value=0, precision=0, label="Seed")
-                temperature = gr.Slider(0.5, 2.0, value=1.35, step=0.05, label="Temperature")
-                top_p = gr.Slider(0.1, 1.0, value=0.6, step=0.05, label="Top-p")
+                temperature = gr.Slider(0.5, 2.0, value=1.0, step=0.05, label="Temperature")
+                top_p = gr.Slider(0.1, 1.0, value=0.95, step=0.05, label="Top-p")
             with gr.Row():
                 instruments = gr.Radio(
                     ["fewer (1-2)", "more (3+)"], value="more (3+)", label="Instruments"

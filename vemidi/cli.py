@@ -74,8 +74,10 @@ def read_segments(path: str) -> tuple:
 def add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
     """Options shared by every command that generates music."""
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--temperature", type=float, default=1.35, help="default 1.35 (EMSYNC)")
-    parser.add_argument("--top-p", type=float, default=0.6, help="nucleus mass (default 0.6)")
+    parser.add_argument("--temperature", type=float, default=1.0, help="default 1.0 (EMSYNC: 1.35)")
+    parser.add_argument(
+        "--top-p", type=float, default=0.95, help="nucleus mass (default 0.95; EMSYNC: 0.6)"
+    )
     parser.add_argument("--top-k", type=int, default=0, help="0 = off (default)")
     parser.add_argument(
         "--instruments", choices=("less", "more"), default="more", help="1-2 or 3+ instruments"

@@ -49,8 +49,8 @@ class Controls:
     per_scene: bool = False
     cuts_s: tuple[float, ...] | None = None
     seed: int = 0
-    temperature: float = 1.35
-    top_p: float = 0.6
+    temperature: float = 1.0
+    top_p: float = 0.95
     top_k: int = 0
     more_instruments: bool = True
     soundfont: str | None = None

@@ -9,8 +9,9 @@ the plan. EMSYNC leaves all of this to the model; each rule below says why we do
   CHORD only where ``CutChord`` asks for it;
 * :class:`NoteGrammar` - no NOTE_OFF for a note that is not sounding or started this instant
   (every note lasts at least a sixteenth), no second NOTE_ON of a sounding note;
-* :class:`CleanTexture` - a monophonic bass and no unison doubling across instruments (a
-  first listening test found both in the output, and the corpus has little of either);
+* :class:`CleanTexture` - a monophonic bass, no unison doubling across instruments (a first
+  listening test found both in the output, and the corpus has little of either), and each
+  instrument within its register;
 * :class:`CutChord` - time may not pass the next cut; on it, every sounding note is released,
   CHORD is written, then the bass strikes the planned chord's root and two more chord tones
   follow before time moves, and those notes are held ``chord_hold_beats``;
@@ -133,11 +134,27 @@ class NoteGrammar:
         return logits
 
 
+def _register_mask() -> torch.Tensor:
+    """(instruments x pitches) True where a note-on is outside the instrument's register."""
+    outside = torch.zeros(tk.N_INSTRUMENTS, tk.N_PITCHES, dtype=torch.bool)
+    pitches = _PITCHES
+    for instrument in tk.Instrument:
+        low, high = (28, 60) if instrument == tk.Instrument.BASS else (36, 88)
+        outside[int(instrument)] = (pitches < low) | (pitches > high)
+    return outside
+
+
+_OUTSIDE_REGISTER = _register_mask()
+
+
 class CleanTexture:
-    """One bass note at a time; no pitch struck while another instrument sounds it."""
+    """One bass note at a time; no pitch struck while another instrument sounds it; every
+    instrument within its register (bass E1-C4, the others C2-E6: about the 1st-99th
+    percentiles of the multi-part training music; the soundfont's extremes sound poor)."""
 
     def __call__(self, logits: torch.Tensor, state: DecodeState) -> torch.Tensor:
         on = logits[_ON_SLICE]
+        on.view(tk.N_INSTRUMENTS, tk.N_PITCHES).masked_fill_(_OUTSIDE_REGISTER, _NEG_INF)
         if state.sounding[_BASS].any():
             on[_BASS] = _NEG_INF
         doubled = state.sounding.view(tk.N_INSTRUMENTS, tk.N_PITCHES).any(dim=0)

@@ -150,8 +150,8 @@ def run_evaluation(
     if data_path is not None and data_path.is_file():
         report["heldout"], test = heldout(model, data_path)
     report["emotion"] = ev.emotion_control(model, config, progress=stage("default settings"))
-    report["emotion_no_priors"] = ev.emotion_control(
-        model, ev.without_priors(config), progress=stage("priors off")
+    report["emotion_priors"] = ev.emotion_control(
+        model, ev.with_priors(config), progress=stage("priors on")
     )
     report["cuts"] = ev.cut_alignment(model, config, progress=stage("cuts"))
     model_only = replace(config, sampling=replace(config.sampling, cut_chords=False))
@@ -161,7 +161,7 @@ def run_evaluation(
     if test:
         real = ev.real_excerpts(test, config)
         report["realism"] = ev.realism(report["emotion"]["rows"], real)
-        report["realism_no_priors"] = ev.realism(report["emotion_no_priors"]["rows"], real)
+        report["realism_priors"] = ev.realism(report["emotion_priors"]["rows"], real)
     report["speed"] = ev.speed(model, config.speed_duration_s, config.sampling)
     if examples_dir is not None:
         report["examples"] = write_examples(loaded.name, examples_dir, audio_dir)
@@ -170,7 +170,7 @@ def run_evaluation(
 
 def summary_lines(report: dict) -> list[str]:
     """The report as short readable lines (printed by the CLI and the benchmark)."""
-    e, o = report["emotion"], report["emotion_no_priors"]
+    e, o = report["emotion"], report["emotion_priors"]
     sampling = report["config"]["sampling"]
     c, m, s = report["cuts"], report["cuts_model_only"], report["speed"]
     lines = [f"model {report['model']} ({report['parameters'] / 1e6:.2f} M parameters)"]
@@ -186,7 +186,7 @@ def summary_lines(report: dict) -> list[str]:
             f"{sampling['density_prior']:g})",
             e,
         ),
-        ("priors off (model + plan)", o),
+        ("with the harmony and density priors at weight 1", o),
     ):
         lines.append(
             f"emotion, {label}: valence->mode Spearman {x['valence_mode_spearman']:.2f}, "
@@ -198,7 +198,7 @@ def summary_lines(report: dict) -> list[str]:
             f"{_fmt(x['mean_notes_per_beat_by_arousal'])}"
         )
     real = report.get("realism", {}).get("real_surface", {})
-    for label, x in (("default", e), ("priors off", o)):
+    for label, x in (("default", e), ("priors on", o)):
         f = x["surface"]
         lines.append(
             f"surface, {label}: onsets {f['grid_distance_ms']:.1f} ms from the grid; note time on "
@@ -219,7 +219,7 @@ def summary_lines(report: dict) -> list[str]:
         f"{c['chance_at_random_times']:.0%}; without the cut-chord rule "
         f"{m['struck_within_40ms']:.0%}"
     )
-    for label, key in (("default", "realism"), ("priors off", "realism_no_priors")):
+    for label, key in (("default", "realism"), ("priors on", "realism_priors")):
         if key in report:
             r = report[key]
             diffs = ", ".join(f"{n} {g:+.1f} sd" for n, g in r["largest_differences"][:4])
