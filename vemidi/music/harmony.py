@@ -195,8 +195,7 @@ def progression(
     the next key, then its dominant (a seventh when arousal is high), so the next section's tonic
     resolves it. The last section of a piece (``final``) ends on predominant, dominant, tonic
     when it has four slots or more. The slots in between follow :data:`_MAJOR_MOVES` /
-    :data:`_MINOR_MOVES`, their weights blended by valence (bright chords above 0, dark ones
-    below).
+    :data:`_MINOR_MOVES`, their weights blended by valence within the key's mode.
     """
     if n_slots < 1:
         return []
@@ -215,7 +214,10 @@ def progression(
         pre = rng.choice(_PREDOMINANTS[minor])
         cadence = [degree(key, pre), degree(key, "V"), degree(key, tonic)]
     moves = _MINOR_MOVES if minor else _MAJOR_MOVES
-    brightness = min(1.0, max(0.0, (valence + 1.0) / 2.0))
+    # Valence picks the mode (the key) and, within it, the colour: in a major key it runs from
+    # dark (valence 0: more vi, ii, iii) to bright (1: primary chords); in a minor key from dark
+    # (-1: more iv, iio) to brighter (0: more III, VII).
+    brightness = min(1.0, max(0.0, valence + 1.0 if minor else valence))
     current = tonic
     while len(chords) < n_slots - len(cadence):
         options = moves[current]

@@ -208,7 +208,8 @@ def bar_lengths(beats: int, beats_per_bar: int) -> list[int]:
 
 
 def _slots(bars: list[int], arousal: float) -> list[int]:
-    """Harmonic-slot lengths in beats: 2 beats (arousal > 0.4), a bar, or 2 bars (< -0.4)."""
+    """Harmonic-slot lengths in beats: 2 beats (arousal > 0.4), a bar, or 2 bars (< -0.4, in
+    sections of four bars or more)."""
     if arousal > 0.4:
         slots = []
         for beats in bars:
@@ -217,7 +218,7 @@ def _slots(bars: list[int], arousal: float) -> list[int]:
                 parts = [*parts[:-1], 3] if parts else [beats]
             slots += parts
         return slots
-    if arousal < -0.4:
+    if arousal < -0.4 and len(bars) >= 4:  # a short section keeps a chord per bar (cadence)
         return [sum(bars[i : i + 2]) for i in range(0, len(bars), 2)]
     return list(bars)
 
