@@ -1,6 +1,6 @@
-"""Objective measures of a piece (numpy only): density, mode, key stability, long sonorities,
-and the per-piece statistics of the usual objective protocol (pitch-class entropy, grooving
-similarity, polyphony, pitch range, notes per second).
+"""Objective measures of a piece (numpy only): density, mode, pitch-class entropy, grooving
+similarity, polyphony, range, and what a listener hears on the surface (blips, unison doubling,
+silence, struck chords, chord and scale tones, distance to the beat grid).
 
 These are independent of the model: they read notes, never tokens, so the same code measures
 generated pieces and held-out corpus pieces.
@@ -8,15 +8,11 @@ generated pieces and held-out corpus pieces.
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 
-from vemidi.music.keys import best_key, mode_strength
+from vemidi.music.keys import mode_strength
 from vemidi.music.tokenizer import Instrument, Note
 
-LONG_SONORITY_S = 1.0  # a "long sonority": >= 2 notes starting together and lasting >= 1 s
-ONSET_TOLERANCE_S = 0.03
 GROOVE_GRID_S = 0.125  # grooving patterns on a 1/8 s grid per 2 s bar-like window
 GROOVE_BAR_S = 2.0
 
@@ -39,42 +35,6 @@ def piece_mode(notes: list[Note]) -> float:
     pitches = np.array([n.pitch for n in notes])
     weights = np.array([n.end_s - n.start_s for n in notes])
     return mode_strength(pitches, weights)
-
-
-def window_keys(notes: list[Note], duration_s: float, window_s: float = 8.0) -> list[int]:
-    """Best key (0-23) of each ``window_s`` window that has at least 8 pitched notes."""
-    keys = []
-    notes = pitched(notes)
-    for start in np.arange(0.0, duration_s, window_s):
-        inside = [n for n in notes if start <= n.start_s < start + window_s]
-        if len(inside) >= 8:
-            pitches = np.array([n.pitch for n in inside])
-            weights = np.array([n.end_s - n.start_s for n in inside])
-            keys.append(best_key(pitches, weights))
-    return keys
-
-
-def key_change_rate(notes: list[Note], duration_s: float) -> float:
-    """Share of consecutive 8 s windows whose best key differs (0 = one key throughout)."""
-    keys = window_keys(notes, duration_s)
-    if len(keys) < 2:
-        return 0.0
-    return float(np.mean([a != b for a, b in itertools.pairwise(keys)]))
-
-
-def long_sonority_onsets(notes: list[Note]) -> list[float]:
-    """Times where >= 2 pitched notes start within 30 ms and each lasts >= 1 s."""
-    long_notes = sorted(n.start_s for n in pitched(notes) if n.end_s - n.start_s >= LONG_SONORITY_S)
-    onsets: list[float] = []
-    i = 0
-    while i < len(long_notes):
-        j = i
-        while j + 1 < len(long_notes) and long_notes[j + 1] - long_notes[i] <= ONSET_TOLERANCE_S:
-            j += 1
-        if j > i:
-            onsets.append(long_notes[i])
-        i = j + 1
-    return onsets
 
 
 def nearest_distance(times: list[float], targets: list[float]) -> list[float]:
@@ -130,52 +90,6 @@ def pitch_range(notes: list[Note]) -> float:
     pitches = [n.pitch for n in pitched(notes)]
     return float(max(pitches) - min(pitches)) if pitches else 0.0
 
-
-STATISTICS = {
-    "pitch_class_entropy": lambda notes, d: pitch_class_entropy(notes),
-    "grooving_similarity": grooving_similarity,
-    "polyphony": polyphony,
-    "pitch_range": lambda notes, d: pitch_range(notes),
-    "notes_per_s": notes_per_second,
-}
-
-
-def statistics(notes: list[Note], duration_s: float) -> dict[str, float]:
-    """Every statistic of :data:`STATISTICS` for one piece."""
-    return {name: float(fn(notes, duration_s)) for name, fn in STATISTICS.items()}
-
-
-def overlap_area(a: list[float], b: list[float], bins: int = 40) -> float:
-    """Overlapping area of two sample distributions (histograms on a shared range), 0..1."""
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    low, high = min(a.min(), b.min()), max(a.max(), b.max())
-    if high - low < 1e-12:
-        return 1.0
-    edges = np.linspace(low, high, bins + 1)
-    pa = np.histogram(a, edges)[0] / len(a)
-    pb = np.histogram(b, edges)[0] / len(b)
-    return float(np.minimum(pa, pb).sum())
-
-
-def spearman(x: list[float], y: list[float]) -> float:
-    """Spearman rank correlation (average ranks for ties); 0 when either side is constant."""
-    rx, ry = _ranks(np.asarray(x, float)), _ranks(np.asarray(y, float))
-    if rx.std() == 0 or ry.std() == 0:
-        return 0.0
-    return float(np.corrcoef(rx, ry)[0, 1])
-
-
-def _ranks(values: np.ndarray) -> np.ndarray:
-    order = np.argsort(values, kind="mergesort")
-    ranks = np.empty(len(values))
-    ranks[order] = np.arange(len(values), dtype=float)
-    for value in np.unique(values):
-        tied = values == value
-        ranks[tied] = ranks[tied].mean()
-    return ranks
-
-
-# --- What a listener hears on the surface (issue: "music that sounds composed") ---------------
 
 SHORT_NOTE_S = 0.05
 STRIKE_WINDOW_S = 0.04  # notes starting within 40 ms sound as one stroke (about a video frame)
@@ -284,3 +198,21 @@ def grid_distance_ms(onsets_beats: list[float], seconds_per_beat: list[float]) -
         for b, spb in zip(onsets_beats, seconds_per_beat, strict=True)
     ]
     return float(np.mean(distances))
+
+
+def spearman(x: list[float], y: list[float]) -> float:
+    """Spearman rank correlation (average ranks for ties); 0 when either side is constant."""
+    rx, ry = _ranks(np.asarray(x, float)), _ranks(np.asarray(y, float))
+    if rx.std() == 0 or ry.std() == 0:
+        return 0.0
+    return float(np.corrcoef(rx, ry)[0, 1])
+
+
+def _ranks(values: np.ndarray) -> np.ndarray:
+    order = np.argsort(values, kind="mergesort")
+    ranks = np.empty(len(values))
+    ranks[order] = np.arange(len(values), dtype=float)
+    for value in np.unique(values):
+        tied = values == value
+        ranks[tied] = ranks[tied].mean()
+    return ranks
