@@ -197,3 +197,10 @@ def test_daw_midi_downbeats_on_cuts_and_plays_like_our_wav(tmp_path):
     by_lag = {k: np.corrcoef(onsets_a[10:n], onsets_b[10 + k : n + k])[0, 1] for k in range(-5, 6)}
     assert max(by_lag, key=by_lag.get) == 0  # the same onsets, to a 10 ms frame
     assert by_lag[0] > 0.6 > max(v for k, v in by_lag.items() if k)
+
+
+def test_seconds_and_beats_map_both_ways():
+    plan = build_plan(30, _mood(30), [7.3, 15.1, 22.8], seed=1)
+    for beat in (0.0, 3.5, plan.cut_beats[0], plan.cut_beats[0] - 0.25, plan.total_beats):
+        assert plan.s_to_beat(plan.beat_to_s(beat)) == pytest.approx(beat)
+    assert plan.s_to_beat(7.3) == plan.cut_beats[0]

@@ -176,8 +176,7 @@ class CutChord:
         state.forced_chord = False
         if state.cut_notes_needed > 0:
             return self._strike(logits, state)
-        if state.chord_keys and state.events_since_shift >= 0:
-            # Holding: the struck notes may not be released yet.
+        if state.chord_keys:  # holding: the struck notes may not be released yet
             held = torch.tensor(state.chord_keys)
             logits[_OFF_SLICE][held] = _NEG_INF
         cut = state.next_cut_ticks

@@ -133,19 +133,13 @@ def to_pretty_midi(
 
 
 def _metric_accent(start_s: float, plan: Plan | None, downbeats: set[float]) -> int:
+    """+8 on a bar line, +4 on another beat, 0 between beats (and without a plan)."""
     if plan is None:
         return 0
     if round(start_s, 3) in downbeats:
         return 8
-    beat = _beat_of(start_s, plan)
+    beat = plan.s_to_beat(start_s)
     return 4 if abs(beat - round(beat)) < 1e-3 else 0
-
-
-def _beat_of(time_s: float, plan: Plan) -> float:
-    for section in reversed(plan.sections):
-        if section.start_s <= time_s + 1e-9:
-            return section.start_beat + (time_s - section.start_s) / section.seconds_per_beat
-    return 0.0
 
 
 def _write_timing(midi: object, plan: Plan) -> None:

@@ -140,6 +140,12 @@ class Plan:
         section = self.section_at(beat)
         return section.start_s + (beat - section.start_beat) * section.seconds_per_beat
 
+    def s_to_beat(self, time_s: float) -> float:
+        """The (fractional) beat at a video time in seconds (the inverse of :meth:`beat_to_s`)."""
+        starts = [s.start_s for s in self.sections]
+        section = self.sections[max(0, bisect.bisect_right(starts, time_s + 1e-9) - 1)]
+        return section.start_beat + (time_s - section.start_s) / section.seconds_per_beat
+
     def chord_at(self, beat: float) -> Chord:
         """The chord sounding at ``beat``."""
         return self.chords[max(0, bisect.bisect_right(self._chord_starts, beat) - 1)]

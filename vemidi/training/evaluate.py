@@ -26,7 +26,7 @@ from vemidi.config import SamplingConfig
 from vemidi.music import tokenizer as tk
 from vemidi.music.boundaries import thin_cuts
 from vemidi.music.keys import best_key
-from vemidi.music.plan import Plan, build_plan, tempo_for_arousal
+from vemidi.music.plan import build_plan, tempo_for_arousal
 from vemidi.training import measures
 from vemidi.training.two_sample import features, two_sample_test
 from vemidi.types import EmotionSegment
@@ -58,20 +58,6 @@ def generate_piece(model, duration_s, valence, arousal, seed, cuts_s=(), samplin
     return generate(model, plan, segments, sampling)
 
 
-def _plan_lookups(plan: Plan):
-    def beat_of(t: float) -> float:
-        for section in reversed(plan.sections):
-            if section.start_s <= t + 1e-9:
-                return section.start_beat + (t - section.start_s) / section.seconds_per_beat
-        return 0.0
-
-    return (
-        lambda t: plan.chord_at(beat_of(t)).chord,
-        lambda t: plan.section_at(beat_of(t)).key,
-        beat_of,
-    )
-
-
 def surface(notes: list[tk.Note], duration_s: float) -> dict:
     """Surface measures of one piece (see the module docstring)."""
     silence_share, longest = measures.silence(notes, duration_s)
@@ -86,10 +72,13 @@ def surface(notes: list[tk.Note], duration_s: float) -> dict:
 def piece_row(result, valence: float, arousal: float, seed: int) -> dict:
     """Every per-piece measure of a generated piece."""
     plan, notes, duration = result.plan, result.decoded.notes, result.duration_s
-    chord_at, key_at, beat_of = _plan_lookups(plan)
-    chord_share, scale_share = measures.tone_shares(notes, chord_at, key_at)
+    chord_share, scale_share = measures.tone_shares(
+        notes,
+        lambda t: plan.chord_at(plan.s_to_beat(t)).chord,
+        lambda t: plan.section_at(plan.s_to_beat(t)).key,
+    )
     pitched = measures.pitched(notes)
-    onsets = [beat_of(n.start_s) for n in pitched]
+    onsets = [plan.s_to_beat(n.start_s) for n in pitched]
     spb = [plan.section_at(b).seconds_per_beat for b in onsets]
     return {
         "valence": valence,
