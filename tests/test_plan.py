@@ -204,3 +204,14 @@ def test_seconds_and_beats_map_both_ways():
     for beat in (0.0, 3.5, plan.cut_beats[0], plan.cut_beats[0] - 0.25, plan.total_beats):
         assert plan.s_to_beat(plan.beat_to_s(beat)) == pytest.approx(beat)
     assert plan.s_to_beat(7.3) == plan.cut_beats[0]
+
+
+def test_neutral_valence_is_dorian_between_major_and_minor():
+    modes = [build_plan(20, _mood(20, valence=v), [], seed=2).sections[0] for v in (-0.6, 0.0, 0.6)]
+    assert [s.mode for s in modes] == ["minor", "dorian", "major"]
+    dorian = modes[1]
+    assert dorian.key >= 12 and dorian.key_name.endswith("dorian")
+    plan = build_plan(40, _mood(40, valence=0.0, arousal=0.5), [], seed=2)
+    degrees = {c.degree for c in plan.chords}
+    assert degrees <= {"i", "ii", "bIII", "IV", "v", "V", "V7", "iv", "iio", "bVII"}
+    assert "IV" in degrees or "bVII" in degrees  # the Dorian colour: major IV, bVII

@@ -161,6 +161,28 @@ _MINOR_MOVES = {
     "VI": {"III": (2, 1), "iv": (2, 3), "iio": (1, 2), "VII": (2, 1), "v": (0.5, 1)},
     "VII": {"III": (3, 1), "i": (2, 2), "VI": (1, 1)},
 }
+# Dorian (a minor third with a major sixth: the major IV): the in-between colour of a neutral
+# valence, neither the major nor the minor key.
+_DORIAN_DEGREES = {
+    "i": (0, "min"),
+    "ii": (2, "min"),
+    "bIII": (3, "maj"),
+    "IV": (5, "maj"),
+    "v": (7, "min"),
+    "V": (7, "maj"),
+    "V7": (7, "dom7"),
+    "iv": (5, "min"),
+    "iio": (2, "dim"),
+    "bVII": (10, "maj"),
+}
+_DORIAN_MOVES = {
+    "i": {"IV": (3, 3), "bVII": (3, 3), "v": (1, 1), "bIII": (1, 1), "ii": (1, 1)},
+    "ii": {"v": (2, 2), "IV": (1, 1), "bVII": (1, 1)},
+    "bIII": {"IV": (2, 2), "bVII": (2, 2)},
+    "IV": {"i": (3, 3), "bVII": (2, 2), "v": (1, 1)},
+    "v": {"i": (2, 2), "IV": (1, 1), "bVII": (1, 1)},
+    "bVII": {"i": (3, 3), "IV": (2, 2)},
+}
 _PREDOMINANTS = {False: ("IV", "ii"), True: ("iv", "iio")}
 
 
@@ -172,9 +194,12 @@ class Degree:
     chord: int
 
 
-def degree(key: int, name: str) -> Degree:
-    """The chord of a named degree (``I``, ``iv``, ``V7`` ...) in a key class (0-23)."""
+def degree(key: int, name: str, dorian: bool = False) -> Degree:
+    """The chord of a named degree (``I``, ``iv``, ``V7`` ...) in a key class (0-23); with
+    ``dorian`` the minor key class is read as the Dorian mode on its tonic."""
     table = _MINOR_DEGREES if key >= 12 else _MAJOR_DEGREES
+    if dorian:
+        table = _DORIAN_DEGREES
     semitones, quality = table[name]
     return Degree(name, chord_id(key % 12 + semitones, quality))
 
@@ -187,6 +212,8 @@ def progression(
     arousal: float,
     rng: random.Random,
     final: bool = False,
+    dorian: bool = False,
+    next_dorian: bool = False,
 ) -> list[Degree]:
     """Chords for the ``n_slots`` harmonic slots of a section.
 
@@ -195,25 +222,26 @@ def progression(
     the next key, then its dominant (a seventh when arousal is high), so the next section's tonic
     resolves it. The last section of a piece (``final``) ends on predominant, dominant, tonic
     when it has four slots or more. The slots in between follow :data:`_MAJOR_MOVES` /
-    :data:`_MINOR_MOVES`, their weights blended by valence within the key's mode.
+    :data:`_MINOR_MOVES`, their weights blended by valence within the key's mode, or
+    :data:`_DORIAN_MOVES` for a Dorian section (``dorian``; a minor key class).
     """
     if n_slots < 1:
         return []
     minor = key >= 12
     tonic = "i" if minor else "I"
-    chords = [degree(key, tonic)]
+    chords = [degree(key, tonic, dorian)]
     cadence: list[Degree] = []
     if next_key is not None and n_slots >= 2:
         dominant = "V7" if arousal > 0.3 else "V"
         if n_slots >= 3:
             pre = rng.choice(_PREDOMINANTS[next_key >= 12])
-            cadence = [degree(next_key, pre), degree(next_key, dominant)]
+            cadence = [degree(next_key, pre, next_dorian), degree(next_key, dominant, next_dorian)]
         else:
-            cadence = [degree(next_key, dominant)]
+            cadence = [degree(next_key, dominant, next_dorian)]
     elif final and n_slots >= 4:
         pre = rng.choice(_PREDOMINANTS[minor])
-        cadence = [degree(key, pre), degree(key, "V"), degree(key, tonic)]
-    moves = _MINOR_MOVES if minor else _MAJOR_MOVES
+        cadence = [degree(key, pre, dorian), degree(key, "V", dorian), degree(key, tonic, dorian)]
+    moves = _DORIAN_MOVES if dorian else _MINOR_MOVES if minor else _MAJOR_MOVES
     # Valence picks the mode (the key) and, within it, the colour: in a major key it runs from
     # dark (valence 0: more vi, ii, iii) to bright (1: primary chords); in a minor key from dark
     # (-1: more iv, iio) to brighter (0: more III, VII).
@@ -224,5 +252,5 @@ def progression(
         names = list(options)
         weights = [b * brightness + d * (1.0 - brightness) for b, d in options.values()]
         current = rng.choices(names, weights=weights)[0]
-        chords.append(degree(key, current))
+        chords.append(degree(key, current, dorian))
     return chords + cadence

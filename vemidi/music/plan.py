@@ -14,8 +14,9 @@ generator writes in its musical time:
   five beats or more; a shorter section (only possible at the very end of a piece, since cuts are
   at least 4 s apart, or below about 75 bpm) keeps the nearest whole number of beats and its
   deviation is reported in ``max_tempo_deviation``. Every cut is therefore a bar line.
-* A **key** per section: the tonic is drawn once from the seed, valence chooses major (>= 0) or
-  minor; keys change only at cuts.
+* A **key** per section: the tonic is drawn once from the seed; valence chooses major (>= 0.25),
+  minor (<= -0.25) or, in between, the Dorian mode on the same tonic (a minor third with a major
+  sixth: neither bright nor dark); keys change only at cuts.
 * **Chords** from :func:`vemidi.music.harmony.progression`, one slot every two beats, every bar or
   every two bars as arousal rises or falls, with a cadence into each cut and the tonic on it.
 * **Percussion** per section (on where arousal > 0 unless switched on or off).
@@ -44,6 +45,7 @@ METER_POSITIONS = 32  # ticks since the bar line the model distinguishes (8 beat
 METER_LENGTHS = 8  # bar lengths in beats the model distinguishes (1-8)
 N_METER = METER_POSITIONS * METER_LENGTHS
 PERCUSSION_CHOICES = ("auto", "on", "off")
+NEUTRAL_VALENCE = 0.25  # |valence| below this: the Dorian mode, between major and minor
 
 
 def tempo_for_arousal(arousal: float) -> float:
@@ -86,6 +88,7 @@ class Section:
     valence: float
     arousal: float
     drums: bool
+    mode: str = "major"
 
     @property
     def seconds_per_beat(self) -> float:
@@ -294,10 +297,14 @@ def build_plan(
         n_beats = fit_beats(end_s - start_s, base, beats_per_bar)
         local = n_beats * 60.0 / (end_s - start_s)
         deviation = max(deviation, abs(local / base - 1.0))
-        key = tonic + (0 if valence >= 0 else 12)
+        mode = "major" if valence >= NEUTRAL_VALENCE else "minor"
+        if abs(valence) < NEUTRAL_VALENCE:
+            mode = "dorian"
+        key = tonic + (0 if mode == "major" else 12)  # Dorian uses the minor key class
+        name = key_name(key).replace("minor", "dorian") if mode == "dorian" else key_name(key)
         drums = arousal > 0 if percussion == "auto" else percussion == "on"
         section = Section(
-            beat, n_beats, start_s, end_s, local, key, key_name(key), valence, arousal, drums
+            beat, n_beats, start_s, end_s, local, key, name, valence, arousal, drums, mode
         )
         sections.append(section)
         first = beat
@@ -322,6 +329,8 @@ def build_plan(
             section.arousal,
             rng,
             final=following is None,
+            dorian=section.mode == "dorian",
+            next_dorian=index + 1 < len(sections) and sections[index + 1].mode == "dorian",
         )
         first = section.start_beat
         for length, deg in zip(slots, degrees, strict=True):
