@@ -20,11 +20,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vemidi.music.keys import PITCH_NAMES
+
 QUALITIES = ("maj", "min", "dim", "dom7")
 INTERVALS = {"maj": (0, 4, 7), "min": (0, 3, 7), "dim": (0, 3, 6), "dom7": (0, 4, 7, 10)}
 N_CHORDS = 12 * len(QUALITIES)
 NO_CHORD = N_CHORDS
-PITCH_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 _SHARP_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 _FLAT_NAMES = ("C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B")
 _SHARP_MAJORS = {7, 2, 9, 4, 11, 6, 1}  # G, D, A, E, B, F#, C# major (and their relative minors)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 N_KEYS = 24
+PITCH_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 
 # Krumhansl & Kessler (1982) key profiles, tonic first.
 KK_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
@@ -53,5 +54,4 @@ def key_name(key: int | None) -> str:
     """Readable key, e.g. ``A minor``; ``open`` for none."""
     if key is None:
         return "open"
-    names = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
-    return f"{names[key % 12]} {'major' if key < 12 else 'minor'}"
+    return f"{PITCH_NAMES[key % 12]} {'major' if key < 12 else 'minor'}"

@@ -131,6 +131,10 @@ class Plan:
         return [s.start_beat for s in self.sections]
 
     @functools.cached_property
+    def _section_start_times(self) -> list[float]:
+        return [s.start_s for s in self.sections]
+
+    @functools.cached_property
     def _chord_starts(self) -> list[int]:
         return [c.start_beat for c in self.chords]
 
@@ -145,8 +149,8 @@ class Plan:
 
     def s_to_beat(self, time_s: float) -> float:
         """The (fractional) beat at a video time in seconds (the inverse of :meth:`beat_to_s`)."""
-        starts = [s.start_s for s in self.sections]
-        section = self.sections[max(0, bisect.bisect_right(starts, time_s + 1e-9) - 1)]
+        index = bisect.bisect_right(self._section_start_times, time_s + 1e-9) - 1
+        section = self.sections[max(0, index)]
         return section.start_beat + (time_s - section.start_s) / section.seconds_per_beat
 
     def chord_at(self, beat: float) -> Chord:

@@ -337,15 +337,21 @@ def transpose_chords(chords: np.ndarray, semitones: int) -> np.ndarray:
     return np.where(chords == harmony.NO_CHORD, chords, moved).astype(np.int16)
 
 
+def tick_times(tokens: np.ndarray) -> np.ndarray:
+    """For each token, the tick it leaves time at (the running sum of its shifts and those
+    before it)."""
+    shift = np.zeros(tk.VOCAB_SIZE, dtype=np.int64)
+    shift[tk.SHIFT_BASE : tk.NOTE_BASE] = np.arange(1, tk.MAX_SHIFT_TICKS + 1)
+    return np.cumsum(shift[np.asarray(tokens, dtype=np.int64)])
+
+
 def plan_inputs(
     tokens: np.ndarray, bars_q: np.ndarray, chords: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Meter and chord classes of every token of a score rendered at the reference tempo."""
     from vemidi.music.plan import METER_LENGTHS, METER_POSITIONS
 
-    shift = np.zeros(tk.VOCAB_SIZE, dtype=np.int64)
-    shift[tk.SHIFT_BASE : tk.NOTE_BASE] = np.arange(1, tk.MAX_SHIFT_TICKS + 1)
-    ticks = np.cumsum(shift[tokens.astype(np.int64)])
+    ticks = tick_times(tokens)
     bar_ticks = np.unique(np.round(np.asarray(bars_q) * tk.TICKS_PER_BEAT).astype(np.int64))
     if len(bar_ticks) == 0 or bar_ticks[0] > 0:
         bar_ticks = np.concatenate([[0], bar_ticks])

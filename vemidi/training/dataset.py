@@ -19,10 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from vemidi.music import tokenizer as tk
-from vemidi.training.corpus import Example
-
-_SHIFT_TICKS = np.zeros(tk.VOCAB_SIZE, dtype=np.int64)
-_SHIFT_TICKS[tk.SHIFT_BASE : tk.NOTE_BASE] = np.arange(1, tk.MAX_SHIFT_TICKS + 1)
+from vemidi.training.corpus import Example, tick_times
 
 
 @dataclass(frozen=True)
@@ -60,7 +57,7 @@ def seconds_to_next_chord(tokens: np.ndarray) -> np.ndarray:
 
     A token's time is the time after it (the running sum of shifts up to and including it).
     """
-    times = np.cumsum(_SHIFT_TICKS[tokens]) * tk.TICK_S
+    times = tick_times(tokens) * tk.TICK_S
     chord_idx = np.flatnonzero(tokens == tk.CHORD)
     nxt = np.searchsorted(chord_idx, np.arange(len(tokens)), side="right")
     result = np.full(len(tokens), np.inf, dtype=np.float32)

@@ -28,6 +28,7 @@ from vemidi.music.boundaries import thin_cuts
 from vemidi.music.keys import best_key
 from vemidi.music.plan import build_plan, tempo_for_arousal
 from vemidi.training import measures
+from vemidi.training.corpus import tick_times
 from vemidi.training.two_sample import features, two_sample_test
 from vemidi.types import EmotionSegment
 
@@ -174,8 +175,7 @@ def cut_alignment(model, config: EvalConfig, progress: Progress | None = None) -
         n_cuts += len(cuts)
         hits += [d <= measures.STRIKE_WINDOW_S for d in measures.nearest_distance(strikes, cuts)]
         for cut in cuts:
-            beat = next(s.start_beat for s in result.plan.sections if abs(s.start_s - cut) < 1e-6)
-            root = result.plan.chord_at(beat).chord % 12
+            root = result.plan.chord_at(result.plan.s_to_beat(cut)).chord % 12
             rooted.append(measures.strike_has_root_bass(notes, cut, root))
         chance += [
             d <= measures.STRIKE_WINDOW_S for d in measures.nearest_distance(strikes, random_times)
@@ -258,9 +258,7 @@ def _excerpt(source, score, chords, start_s, bpm, duration_s) -> dict | None:
 
 def _chords_by_tick(example) -> np.ndarray:
     """The analysed chord class at every tick of a corpus example."""
-    shift = np.zeros(tk.VOCAB_SIZE, dtype=np.int64)
-    shift[tk.SHIFT_BASE : tk.NOTE_BASE] = np.arange(1, tk.MAX_SHIFT_TICKS + 1)
-    ticks = np.cumsum(shift[example.tokens.astype(np.int64)])
+    ticks = tick_times(example.tokens)
     table = np.zeros(int(ticks[-1]) + 1, dtype=np.int64)
     for i in range(len(ticks)):
         end = ticks[i + 1] if i + 1 < len(ticks) else ticks[i] + 1

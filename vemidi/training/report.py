@@ -63,6 +63,7 @@ def write_examples(model_name: str, out_midi: Path, out_audio: Path | None) -> l
             audio = render_soundtrack(piece.midi, EXAMPLE_DURATION_S)
             write_wav(out_audio / f"{name}.wav", audio)
         notes = piece.result.decoded.notes
+        strikes = measures.struck_chords(notes)
         title = (
             f"{name} (valence {valence:+.1f}, arousal {arousal:+.1f}): "
             f"{summary['keys'][0]}, {summary['tempo_bpm']:.0f} bpm"
@@ -79,9 +80,7 @@ def write_examples(model_name: str, out_midi: Path, out_audio: Path | None) -> l
                 "mode": round(measures.piece_mode(notes), 3),
                 "drum_hits": summary["n_drum_hits"],
                 "cuts_struck_s": [
-                    c
-                    for c in EXAMPLE_CUTS_S
-                    if measures.hit_rate(measures.struck_chords(notes), [c]) == 1.0
+                    c for c in EXAMPLE_CUTS_S if measures.hit_rate(strikes, [c]) == 1.0
                 ],
             }
         )
