@@ -171,6 +171,8 @@ def test_evaluation_report_on_real_held_out_excerpts(works, tmp_path):
     assert realism["n_real"] >= 4 and realism["n_generated"] == 8
     assert 0.0 <= realism["auc"] <= 1.0 and 0.0 <= realism["real_vs_real_auc"] <= 1.0
     assert report["cuts"]["struck_within_40ms"] == 1.0
-    assert report["cuts_model_only"]["struck_within_40ms"] < 1.0
+    # Without the rule nothing puts the bass on the planned root (an untrained model).
+    assert report["cuts_model_only"]["rule"] is False
+    assert report["cuts_model_only"]["bass_on_root"] < 1.0
     text = "\n".join(summary_lines(report))
     assert "two-sample ROC AUC" in text and "struck chord within 40 ms" in text

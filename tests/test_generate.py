@@ -282,3 +282,37 @@ def test_bad_requests_raise_vemidi_error(kwargs):
 def test_unknown_model_lists_names():
     with pytest.raises(VemidiError, match="debug"):
         compose(ComposeRequest.constant(5.0, 0.0, 0.0, model="no-such-model"))
+
+
+@torch.inference_mode()
+def test_guidance_pushes_logits_away_from_the_unconditioned_model(debug_model):
+    """With guidance g the sampler sees u + g (c - u): c conditioned on valence and arousal, u
+    on neither (the same key, tokens and plan inputs); g = 1 is the conditioned model alone."""
+    from vemidi.music.generate import _Window
+
+    tokens, offsets, plans = [tk.MORE_INSTRUMENTS, tk.SHIFT_BASE + 3], [0.0, 0.5], [(0, 5)] * 2
+    nan = float("nan")
+    cond = debug_model.condition_vectors(
+        torch.tensor([0.7, nan]), torch.tensor([-0.6, nan]), torch.tensor([3, 3])
+    )
+
+    def direct(row: int, extra: int) -> torch.Tensor:
+        toks, offs, plns = tokens + [tk.SHIFT_BASE + 1] * extra, offsets + [0.6] * extra, plans
+        return debug_model(
+            torch.tensor([toks]),
+            torch.tensor([offs]),
+            cond=cond[row : row + 1],
+            plan=torch.tensor([plns + [(1, 5)] * extra]),
+        )[0, -1]
+
+    for extra in (0, 1):
+        assert not torch.allclose(direct(0, extra), direct(1, extra))
+    for guidance in (1.0, 2.5):
+        window = _Window(debug_model, tk.MORE_INSTRUMENTS, guidance)
+        got = [
+            window.encode(tokens, offsets, plans, cond),
+            window.step(tk.SHIFT_BASE + 1, 0.6, (1, 5)),  # the cache keeps both streams
+        ]
+        for extra, logits in enumerate(got):
+            c, u = direct(0, extra), direct(1, extra)
+            assert torch.allclose(logits, u + guidance * (c - u), atol=1e-4)

@@ -215,3 +215,20 @@ def test_neutral_valence_is_dorian_between_major_and_minor():
     degrees = {c.degree for c in plan.chords}
     assert degrees <= {"i", "ii", "bIII", "IV", "v", "V", "V7", "iv", "iio", "bVII"}
     assert "IV" in degrees or "bVII" in degrees  # the Dorian colour: major IV, bVII
+
+
+def test_harmony_mode_follows_valence_without_overlap():
+    """The plan's own major/minor balance (chord tones weighted by length) orders the moods
+    for every seed and arousal: the progression nearest valence's target is kept."""
+    by_valence = {}
+    for valence in (-0.8, 0.0, 0.8):
+        modes = []
+        for arousal in (-0.8, 0.0, 0.8):
+            for seed in range(4):
+                plan = build_plan(30, _mood(30, valence=valence, arousal=arousal), [], seed=seed)
+                chords = [c.chord for c in plan.chords]
+                modes.append(harmony.harmony_mode(chords, [c.beats for c in plan.chords]))
+        by_valence[valence] = modes
+    assert max(by_valence[-0.8]) < min(by_valence[0.0])
+    assert max(by_valence[0.0]) < min(by_valence[0.8])
+    assert abs(sum(by_valence[0.0]) / len(by_valence[0.0])) < 0.1  # neutral sits in between

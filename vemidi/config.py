@@ -59,6 +59,13 @@ class SamplingConfig:
             skewed the rhythm towards sixteenths at high arousal, and tempo now carries arousal.
         cut_chords: strike the planned chord on every cut (see ``logits.CutChord``; our
             addition, not EMSYNC's). False: the model alone.
+        guidance: classifier-free guidance on valence and arousal (our addition, not EMSYNC's,
+            which samples the conditioned model alone): the logits are
+            ``u + guidance * (c - u)``, c with the requested valence and arousal, u with both
+            null (the model learned the null vectors through EMSYNC's condition dropout). 1
+            turns it off (one stream); measured at 2 (two streams, one batch): valence -> mode
+            Spearman 0.79 -> 0.93 and arousal -> notes/beat 0.50 -> 0.79 on the preview grid,
+            at about 20% more time per token (model card).
     """
 
     temperature: float = 1.0
@@ -75,6 +82,7 @@ class SamplingConfig:
     harmony_prior: float = 0.0
     density_prior: float = 0.0
     cut_chords: bool = True
+    guidance: float = 2.0
 
     def __post_init__(self) -> None:
         check_range("temperature", self.temperature, 0.05, 5.0)
@@ -88,6 +96,7 @@ class SamplingConfig:
         check_range("max_note_beats", self.max_note_beats, 0.0, 64.0)
         check_range("max_silence_beats", self.max_silence_beats, 0.0, 64.0)
         check_range("min_sounding_notes", self.min_sounding_notes, 0, 8)
+        check_range("guidance", self.guidance, 0.0, 10.0)
         check_range("harmony_prior", self.harmony_prior, 0.0, 10.0)
         check_range("density_prior", self.density_prior, 0.0, 10.0)
 

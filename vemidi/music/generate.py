@@ -80,10 +80,23 @@ def _segment_at(segments: list[EmotionSegment], now_s: float) -> int:
 class _Window:
     """The tokens the model currently sees, with their offsets and plan inputs, behind a cache."""
 
-    def __init__(self, model: MusicTransformer, instrument_token: int) -> None:
+    def __init__(self, model: MusicTransformer, instrument_token: int, guidance: float) -> None:
         self.model = model
         self.instrument_token = instrument_token
+        self.guidance = guidance
         self.cache = KVCache(model.cfg.n_layers)
+
+    @property
+    def streams(self) -> int:
+        """1, or 2 with guidance: the conditioned stream and the one without valence/arousal."""
+        return 1 if self.guidance == 1.0 else 2
+
+    def _mix(self, logits: torch.Tensor) -> torch.Tensor:
+        """The last position's logits, pushed away from the unconditioned stream by guidance."""
+        last = logits[:, -1]
+        if self.streams == 1:
+            return last[0]
+        return last[1] + self.guidance * (last[0] - last[1])
 
     def encode(
         self,
@@ -100,24 +113,26 @@ class _Window:
         window_offsets = [offsets[first], *offsets[body]]
         window_plans = [plans[first], *plans[body]]
         self.cache = KVCache(self.model.cfg.n_layers)
+        n = self.streams
         logits = self.model(
-            torch.tensor([window]),
-            torch.tensor([window_offsets]),
-            cond=cond,
+            torch.tensor([window] * n),
+            torch.tensor([window_offsets] * n),
+            cond=cond[:n],
             cache=self.cache,
-            plan=torch.tensor([window_plans]),
+            plan=torch.tensor([window_plans] * n),
         )
-        return logits[0, -1]
+        return self._mix(logits)
 
     def step(self, token: int, offset: float, plan: tuple[int, int]) -> torch.Tensor:
         """Feed one token through the cache; returns the next logits."""
+        n = self.streams
         logits = self.model(
-            torch.tensor([[token]]),
-            torch.tensor([[offset]]),
+            torch.tensor([[token]] * n),
+            torch.tensor([[offset]] * n),
             cache=self.cache,
-            plan=torch.tensor([[plan]]),
+            plan=torch.tensor([[plan]] * n),
         )
-        return logits[0, -1]
+        return self._mix(logits)
 
     @property
     def full(self) -> bool:
@@ -205,14 +220,17 @@ def generate(
     def cond_for(context: tuple[int, int]) -> torch.Tensor:
         seg = segments[context[0]]
         density_prior.arousal = seg.arousal
-        return model.condition_vectors(
-            torch.tensor([seg.valence]), torch.tensor([seg.arousal]), torch.tensor([context[1]])
+        nan = float("nan")
+        return model.condition_vectors(  # row 1: the same key, no valence/arousal (guidance)
+            torch.tensor([seg.valence, nan]),
+            torch.tensor([seg.arousal, nan]),
+            torch.tensor([context[1], context[1]]),
         )
 
     instrument = tk.MORE_INSTRUMENTS if more_instruments else tk.LESS_INSTRUMENTS
     tokens, offsets, plans = [instrument], [offset_at(0)], [plan_at(0)]
     context = context_at(0)
-    window = _Window(model, instrument)
+    window = _Window(model, instrument, sampling.guidance)
     logits = window.encode(tokens, offsets, plans, cond_for(context))
     last_report = 0.0
     while True:

@@ -15,12 +15,14 @@ incomplete or passing sonorities, which the template match below labels with the
 
 from __future__ import annotations
 
+import math
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from vemidi.music.keys import PITCH_NAMES
+from vemidi.music.keys import PITCH_NAMES, mode_strength
 
 QUALITIES = ("maj", "min", "dim", "dom7")
 INTERVALS = {"maj": (0, 4, 7), "min": (0, 3, 7), "dim": (0, 3, 6), "dom7": (0, 4, 7, 10)}
@@ -152,15 +154,22 @@ _MAJOR_MOVES = {
     "viio": {"I": (3, 3), "iii": (0.5, 1)},
 }
 _MINOR_MOVES = {
-    "i": {"iv": (2, 4), "VI": (3, 2), "III": (3, 1), "V": (2, 2), "VII": (2, 1), "iio": (0.5, 2)},
+    "i": {
+        "iv": (2, 4),
+        "VI": (3, 2),
+        "III": (3, 0.3),
+        "V": (2, 3),
+        "VII": (2, 0.3),
+        "iio": (0.5, 2),
+    },
     "iio": {"V": (3, 3), "V7": (2, 3)},
-    "III": {"VI": (3, 2), "iv": (2, 2), "VII": (2, 1)},
-    "iv": {"V": (3, 3), "i": (2, 2), "VII": (2, 1), "iio": (0.5, 1.5)},
+    "III": {"VI": (3, 2), "iv": (2, 3), "VII": (2, 0.3)},
+    "iv": {"V": (3, 4), "i": (2, 3), "VII": (2, 0.3), "iio": (0.5, 1.5)},
     "v": {"VI": (2, 2), "i": (1, 2)},
-    "V": {"i": (5, 4), "VI": (1, 2)},
-    "V7": {"i": (5, 4), "VI": (0.5, 2)},
-    "VI": {"III": (2, 1), "iv": (2, 3), "iio": (1, 2), "VII": (2, 1), "v": (0.5, 1)},
-    "VII": {"III": (3, 1), "i": (2, 2), "VI": (1, 1)},
+    "V": {"i": (5, 5), "VI": (1, 2)},
+    "V7": {"i": (5, 5), "VI": (0.5, 2)},
+    "VI": {"III": (2, 0.3), "iv": (2, 3), "iio": (1, 2), "VII": (2, 0.3), "V": (0.5, 2)},
+    "VII": {"III": (3, 0.5), "i": (2, 3), "VI": (1, 1)},
 }
 # Dorian (a minor third with a major sixth: the major IV): the in-between colour of a neutral
 # valence, neither the major nor the minor key.
@@ -184,7 +193,11 @@ _DORIAN_MOVES = {
     "v": {"i": (2, 2), "IV": (1, 1), "bVII": (1, 1)},
     "bVII": {"i": (3, 3), "IV": (2, 2)},
 }
-_PREDOMINANTS = {False: ("IV", "ii"), True: ("iv", "iio")}
+_PREDOMINANTS = {"major": ("IV", "ii"), "minor": ("iv", "iio"), "dorian": ("IV", "ii")}
+
+
+def _mode(key: int, dorian: bool) -> str:
+    return "dorian" if dorian else "minor" if key >= 12 else "major"
 
 
 @dataclass(frozen=True)
@@ -235,12 +248,12 @@ def progression(
     if next_key is not None and n_slots >= 2:
         dominant = "V7" if arousal > 0.3 else "V"
         if n_slots >= 3:
-            pre = rng.choice(_PREDOMINANTS[next_key >= 12])
+            pre = rng.choice(_PREDOMINANTS[_mode(next_key, next_dorian)])
             cadence = [degree(next_key, pre, next_dorian), degree(next_key, dominant, next_dorian)]
         else:
             cadence = [degree(next_key, dominant, next_dorian)]
     elif final and n_slots >= 4:
-        pre = rng.choice(_PREDOMINANTS[minor])
+        pre = rng.choice(_PREDOMINANTS[_mode(key, dorian)])
         cadence = [degree(key, pre, dorian), degree(key, "V", dorian), degree(key, tonic, dorian)]
     moves = _DORIAN_MOVES if dorian else _MINOR_MOVES if minor else _MAJOR_MOVES
     # Valence picks the mode (the key) and, within it, the colour: in a major key it runs from
@@ -255,3 +268,51 @@ def progression(
         current = rng.choices(names, weights=weights)[0]
         chords.append(degree(key, current, dorian))
     return chords + cadence
+
+
+MODE_PER_VALENCE = 0.35  # the harmony's target major-minus-minor key strength per unit valence
+CANDIDATES = 16  # progressions drawn per section; the one nearest the target mode is kept
+
+
+def harmony_mode(chords: Sequence[int], lengths: Sequence[float]) -> float:
+    """Major-minus-minor key strength of chord tones held for ``lengths`` (as for a piece)."""
+    pitches = [pc for chord in chords for pc in chord_pitch_classes(chord)]
+    weights = [
+        w for chord, w in zip(chords, lengths, strict=True) for _ in chord_pitch_classes(chord)
+    ]
+    return mode_strength(np.array(pitches), np.array(weights, dtype=float))
+
+
+def progression_for_valence(
+    key: int,
+    next_key: int | None,
+    lengths: Sequence[float],
+    valence: float,
+    arousal: float,
+    rng: random.Random,
+    final: bool = False,
+    dorian: bool = False,
+    next_dorian: bool = False,
+) -> list[Degree]:
+    """The :func:`progression` whose major/minor balance is nearest ``valence``'s target.
+
+    One walk through the chord grammar can drift far from its mode (a minor walk through III and
+    VII sounds like the relative major; a Dorian one like the major key a tone below), so that
+    valence alone decided the measured mode of a plan only loosely. Of :data:`CANDIDATES` walks,
+    the one whose chord tones, weighted by their lengths, have a key strength
+    (:func:`vemidi.music.keys.mode_strength`) nearest ``MODE_PER_VALENCE * valence`` is kept;
+    measured over plans, the spread within one valence fell and the three moods stopped
+    overlapping (README, model card).
+    """
+    target = MODE_PER_VALENCE * valence
+    best, best_distance = [], math.inf
+    for _ in range(CANDIDATES):
+        degrees = progression(
+            key, next_key, len(lengths), valence, arousal, rng, final, dorian, next_dorian
+        )
+        if not degrees:
+            return degrees
+        distance = abs(harmony_mode([d.chord for d in degrees], lengths) - target)
+        if distance < best_distance:
+            best, best_distance = degrees, distance
+    return best

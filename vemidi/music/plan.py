@@ -325,10 +325,10 @@ def build_plan(
         ]
         slots = _slots(section_bars, section.arousal)
         following = sections[index + 1].key if index + 1 < len(sections) else None
-        degrees = harmony.progression(
+        degrees = harmony.progression_for_valence(
             section.key,
             following,
-            len(slots),
+            slots,
             section.valence,
             section.arousal,
             rng,
