@@ -1,124 +1,129 @@
-"""Generation speed: KV-cached decoding against naive full recomputation, side by side.
+"""Decoding speed: today's loop beside the reference loop, on 1 and 2 threads, idle and busy.
 
-For each model (the debug model, a ~5 M-parameter configuration with random weights, and the
-trained model when its checkpoint exists) it prints:
-- per-token cost with 1000 tokens of context: one cached step vs one full forward pass;
-- tokens/s and the real-time factor of ``generate`` for 60 s of music (cached path);
-- tokens/s of a naive generation loop that recomputes the whole window for every token.
+For the shipped model and one 60 s piece (valence 0.5, arousal 0.5, cuts at 10, 25 and 40 s,
+seed 0) it prints tokens/s and the real-time factor of ``generate``:
+- the reference loop (``bench/reference_decoding.py``: the loop as of 2026-12-01) and today's;
+- with guidance (two streams in one batch, the default) and without (one stream);
+- on 2 threads and on 1, on an idle machine and beside one busy process (a Gradio Space or a
+  batch job is such a machine);
+and checks that both loops write the same tokens. It also prints the memory floor: the time
+to read the model's weights once, which every token must do (the ceiling on tokens/s).
 
-Usage: python bench/generate_speed.py [--seconds 60] [--threads 2]
+Usage: python bench/generate_speed.py [--seconds 60] [--model vemidi-small]
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
+import platform
+import sys
 import time
+from pathlib import Path
 
 import torch
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from reference_decoding import reference_decoding  # the sibling bench module
+
 from vemidi.config import SamplingConfig
-from vemidi.music import tokenizer as tk
-from vemidi.music.generate import generate
-from vemidi.music.harmony import N_CHORDS
-from vemidi.music.logits import DecodeState, Sampler, default_rules
-from vemidi.music.model import KVCache, ModelConfig, build_model, debug_config, parameter_count
-from vemidi.music.plan import N_METER, build_plan
+from vemidi.music.generate import DECODE_THREADS, generate
+from vemidi.music.plan import build_plan
 from vemidi.types import EmotionSegment
 
-
-def _context_inputs(model, n: int) -> tuple[torch.Tensor, ...]:
-    g = torch.Generator().manual_seed(0)
-    tokens = torch.randint(tk.SHIFT_BASE, tk.VOCAB_SIZE, (1, n), generator=g)
-    offsets = torch.zeros(1, n)
-    plan = torch.zeros(1, n, 2, dtype=torch.long)
-    cond = model.condition_vectors(torch.tensor([0.5]), torch.tensor([0.5]), torch.tensor([0]))
-    return tokens, offsets, cond, plan
+GOAL_TOKENS_PER_S = 1000
 
 
-@torch.inference_mode()
-def per_token_ms(model, context: int, repeats: int = 20) -> tuple[float, float]:
-    """Milliseconds per new token with ``context`` tokens already seen: cached, full."""
-    n = min(context, model.cfg.context - model.cfg.prefix_len - repeats - 1)
-    tokens, offsets, cond, plan = _context_inputs(model, n + repeats)
-    cache = KVCache(model.cfg.n_layers)
-    model(tokens[:, :n], offsets[:, :n], cond=cond, cache=cache, plan=plan[:, :n])
+def _spin(stop) -> None:
+    """A busy neighbour: one core of pure Python work until told to stop."""
+    x = 0
+    while not stop.is_set():
+        x = (x * 31 + 7) % 1_000_003
+
+
+def decode(model, seconds: float, threads: int, guidance: float, reference: bool):
+    """(tokens, tokens/s) of one piece; decoding pinned to ``threads``."""
+    segments = [EmotionSegment(0.0, seconds, 0.5, 0.5)]
+    plan = build_plan(seconds, segments, [c for c in (10.0, 25.0, 40.0) if c < seconds], seed=0)
+    sampling = SamplingConfig(seed=0, guidance=guidance)
+    run = reference_decoding(model) if reference else _nothing()
+    with run:
+        result = generate(model, plan, segments, sampling, threads=threads)
+    return result.tokens, result.tokens_per_s
+
+
+class _nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def weight_read_ms(model, repeats: int = 50) -> float:
+    """Milliseconds to read every matrix the decoder multiplies by once (one thread)."""
+    torch.set_num_threads(1)
+    weights = [p.detach() for name, p in model.named_parameters() if p.dim() == 2]
+    weights = [w for w in weights if w.shape[0] != model.cfg.context]  # not the position tables
+    for w in weights:
+        w.sum()
     start = time.perf_counter()
-    for i in range(n, n + repeats):
-        model(tokens[:, i : i + 1], offsets[:, i : i + 1], cache=cache, plan=plan[:, i : i + 1])
-    cached = (time.perf_counter() - start) / repeats
-    start = time.perf_counter()
-    for i in range(n, n + repeats):
-        model(tokens[:, : i + 1], offsets[:, : i + 1], cond=cond, plan=plan[:, : i + 1])
-    full = (time.perf_counter() - start) / repeats
-    return 1000 * cached, 1000 * full
-
-
-@torch.inference_mode()
-def naive_tokens_per_s(model, steps: int) -> float:
-    """A generation loop without a cache: the whole window is recomputed for every token."""
-    sampling = SamplingConfig()
-    rules, sampler, state = default_rules(sampling), Sampler(sampling), DecodeState()
-    cond = _context_inputs(model, 1)[2]
-    tokens = [tk.MORE_INSTRUMENTS]
-    keep = model.cfg.context - model.cfg.prefix_len
-    start = time.perf_counter()
-    for _ in range(steps):
-        window = tokens[-keep:]
-        plan = torch.zeros(1, len(window), 2, dtype=torch.long)
-        logits = model(torch.tensor([window]), torch.zeros(1, len(window)), cond=cond, plan=plan)[
-            0, -1
-        ]
-        for rule in rules:
-            logits = rule(logits, state)
-        token = sampler(logits)
-        state.update(token, sampling)
-        tokens.append(token)
-    return steps / (time.perf_counter() - start)
-
-
-def models() -> list[tuple[str, object]]:
-    """The models to measure."""
-    from vemidi.weights import MUSIC_MODELS, TRAINED_MODEL, load_music_model, model_dir
-
-    found = [
-        ("debug", build_model(debug_config(), seed=0)),
-        (
-            "random ~5M (6L d256 ctx1024)",
-            build_model(ModelConfig(n_keys=24, n_meter=N_METER, n_chords=N_CHORDS), seed=0),
-        ),
-    ]
-    if (model_dir() / MUSIC_MODELS[TRAINED_MODEL]).is_file():
-        found.append((TRAINED_MODEL, load_music_model(TRAINED_MODEL).model))
-    return found
+    for _ in range(repeats):
+        for w in weights:
+            w.sum()
+    return 1000 * (time.perf_counter() - start) / repeats
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0, help="music length (default 60)")
-    parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    parser.add_argument("--model", default="vemidi-small", help="music model (default shipped)")
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    print(f"torch {torch.__version__}, {args.threads} threads, {args.seconds:g} s of music")
-    header = (
-        f"{'model':30} {'params':>7} {'cached ms/tok':>13} {'full ms/tok':>11} {'ratio':>6} "
-        f"{'gen tok/s':>9} {'RTF':>6} {'naive tok/s':>11} {'speed-up':>8}"
-    )
-    print(header)
-    for name, model in models():
-        model.eval()
-        cached_ms, full_ms = per_token_ms(model, 1000)
-        segments = [EmotionSegment(0.0, args.seconds, 0.5, 0.5)]
-        cuts = [c for c in (10.0, 25.0, 40.0) if c < args.seconds]
-        result = generate(model, build_plan(args.seconds, segments, cuts), segments)
-        naive = naive_tokens_per_s(model, 150)
-        print(
-            f"{name:30} {parameter_count(model) / 1e6:6.2f}M {cached_ms:13.2f} {full_ms:11.2f} "
-            f"{full_ms / cached_ms:5.1f}x {result.tokens_per_s:9.0f} "
-            f"{args.seconds / result.elapsed_s:5.1f}x {naive:11.0f} "
-            f"{result.tokens_per_s / naive:7.1f}x",
-            flush=True,
-        )
-    print("RTF = seconds of music per second of compute (> 1: faster than real time)")
+    from vemidi.weights import load_music_model
+
+    model = load_music_model(args.model).model
+    floor = weight_read_ms(model)
+    print(f"torch {torch.__version__}, {platform.processor() or platform.machine()}, "
+          f"{args.seconds:g} s of music, model {args.model}")  # fmt: skip
+    print(f"memory floor: reading the weights once takes {floor:.2f} ms on one thread, so at most "
+          f"~{1000 / floor:.0f} tokens/s whatever the loop")  # fmt: skip
+    print(f"{'loop':10} {'streams':>7} {'threads':>7} {'idle tok/s':>10} {'RTF':>6} "
+          f"{'busy tok/s':>10} {'RTF':>6}")  # fmt: skip
+    rows, tokens = {}, {}
+    for guidance in (2.0, 1.0):
+        streams = 2 if guidance != 1.0 else 1
+        for reference in (True, False):
+            for threads in (2, 1):
+                got = []
+                for busy in (False, True):
+                    stop = multiprocessing.Event()
+                    neighbour = multiprocessing.Process(target=_spin, args=(stop,))
+                    if busy:
+                        neighbour.start()
+                        time.sleep(0.3)
+                    out, speed = decode(model, args.seconds, threads, guidance, reference)
+                    if busy:
+                        stop.set()
+                        neighbour.join()
+                    tokens.setdefault((guidance, reference), out)
+                    got.append((speed, len(out) / speed))
+                name = "reference" if reference else "today"
+                rows[(streams, name, threads)] = got
+                (idle, idle_s), (busy_speed, busy_s) = got
+                rtf_idle, rtf_busy = args.seconds / idle_s, args.seconds / busy_s
+                print(f"{name:10} {streams:7} {threads:7} {idle:10.0f} {rtf_idle:5.1f}x "
+                      f"{busy_speed:10.0f} {rtf_busy:5.1f}x", flush=True)  # fmt: skip
+    same = all(tokens[(g, True)] == tokens[(g, False)] for g in (2.0, 1.0))
+    print(f"same tokens from both loops: {'yes' if same else 'NO'}")
+    best = rows[(2, "today", DECODE_THREADS)]
+    ref = rows[(2, "reference", 2)]
+    print(f"default (two streams, {DECODE_THREADS} thread(s)): {best[0][0]:.0f} tokens/s idle, "
+          f"{best[1][0]:.0f} busy; reference loop on 2 threads: {ref[0][0]:.0f} idle, "
+          f"{ref[1][0]:.0f} busy; speed-up {best[0][0] / ref[0][0]:.1f}x idle, "
+          f"{best[1][0] / ref[1][0]:.1f}x busy; goal {GOAL_TOKENS_PER_S} tokens/s: "
+          f"{'met' if best[0][0] >= GOAL_TOKENS_PER_S else 'not met'}")  # fmt: skip
+    if not same:
+        sys.exit("the two loops wrote different tokens")
 
 
 if __name__ == "__main__":

@@ -47,9 +47,26 @@ def test_kv_cache_matches_full_forward(n_keys):
                     plan=plan[:, i : i + 1],
                 )
             )
-    incremental = torch.cat(steps, dim=1)
+        incremental = torch.cat(steps, dim=1)
+        # The lean one-token path (generation's) gives the same logits, two streams at once.
+        cond2 = torch.cat([cond, cond.flip(0) * 0.5])
+        cache = KVCache(cfg.n_layers)
+        two = torch.cat([tokens[:, :10]] * 2)
+        model(two, torch.cat([offsets[:, :10]] * 2), cond=cond2, cache=cache,
+              plan=torch.cat([plan[:, :10]] * 2))  # fmt: skip
+        lean = [
+            model.step(
+                torch.cat([tokens[:, i : i + 1]] * 2),
+                torch.cat([offsets[:, i : i + 1]] * 2),
+                torch.cat([plan[:, i : i + 1]] * 2),
+                cache,
+            )[0]
+            for i in range(10, 40)
+        ]
     assert incremental.shape == full.shape == (1, 40, tk.VOCAB_SIZE)
     assert torch.allclose(incremental, full, atol=1e-4)
+    assert cache.length == 40 + cfg.prefix_len
+    assert torch.allclose(torch.stack(lean), full[0, 10:], atol=1e-4)
 
 
 def test_seeded_build_is_deterministic():

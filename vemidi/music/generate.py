@@ -16,9 +16,10 @@ changes, the window is re-encoded once with the new prefix.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
 import torch
@@ -32,6 +33,24 @@ from vemidi.music.plan import Plan
 from vemidi.types import EmotionSegment
 
 Progress = Callable[[float, str], None]
+
+# Decoding runs on one intra-op thread. Per token the model multiplies a handful of vectors by
+# 3.6 M weights: memory-bound work that a second thread barely splits, while the two threads
+# wait on each other at every one of ~40 small operations, and far worse when another process
+# holds the other core (bench/generate_speed.py, figures in the README). One thread also
+# leaves the second core to a concurrent request in the app.
+DECODE_THREADS = 1
+
+
+@contextlib.contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """Run the block with ``n`` torch intra-op threads, then restore the previous number."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 @dataclass(frozen=True)
@@ -91,9 +110,8 @@ class _Window:
         """1, or 2 with guidance: the conditioned stream and the one without valence/arousal."""
         return 1 if self.guidance == 1.0 else 2
 
-    def _mix(self, logits: torch.Tensor) -> torch.Tensor:
-        """The last position's logits, pushed away from the unconditioned stream by guidance."""
-        last = logits[:, -1]
+    def _mix(self, last: torch.Tensor) -> torch.Tensor:
+        """``(streams, vocab)`` logits -> one row, pushed away from the unconditioned stream."""
         if self.streams == 1:
             return last[0]
         return last[1] + self.guidance * (last[0] - last[1])
@@ -121,16 +139,16 @@ class _Window:
             cache=self.cache,
             plan=torch.tensor([window_plans] * n),
         )
-        return self._mix(logits)
+        return self._mix(logits[:, -1])
 
     def step(self, token: int, offset: float, plan: tuple[int, int]) -> torch.Tensor:
         """Feed one token through the cache; returns the next logits."""
         n = self.streams
-        logits = self.model(
+        logits = self.model.step(
             torch.tensor([[token]] * n),
             torch.tensor([[offset]] * n),
-            cache=self.cache,
-            plan=torch.tensor([[plan]] * n),
+            torch.tensor([[plan]] * n),
+            self.cache,
         )
         return self._mix(logits)
 
@@ -154,7 +172,6 @@ def to_video_time(score: tk.Decoded, plan: Plan) -> tk.Decoded:
     )
 
 
-@torch.inference_mode()
 def generate(
     model: MusicTransformer,
     plan: Plan,
@@ -163,6 +180,7 @@ def generate(
     more_instruments: bool = True,
     horizon_s: float = 8.0,
     progress: Progress | None = None,
+    threads: int = DECODE_THREADS,
 ) -> GenerationResult:
     """Generate a piece on ``plan`` (its duration, bars, chords, keys and cuts).
 
@@ -174,10 +192,25 @@ def generate(
         more_instruments: EMSYNC's instrument-count control (True: 3+ instruments).
         horizon_s: the boundary-offset horizon (EMSYNC: 8 s; here reference-tempo seconds).
         progress: called with (fraction of the duration done, message).
+        threads: torch intra-op threads while decoding (see :data:`DECODE_THREADS`).
 
     Returns:
         A :class:`GenerationResult`.
     """
+    with torch_threads(threads):
+        return _decode(model, plan, segments, sampling, more_instruments, horizon_s, progress)
+
+
+@torch.inference_mode()
+def _decode(
+    model: MusicTransformer,
+    plan: Plan,
+    segments: list[EmotionSegment],
+    sampling: SamplingConfig | None,
+    more_instruments: bool,
+    horizon_s: float,
+    progress: Progress | None,
+) -> GenerationResult:
     sampling = sampling or SamplingConfig()
     if not segments:
         raise ValueError("at least one emotion segment is needed")

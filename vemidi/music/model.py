@@ -105,17 +105,32 @@ def debug_config() -> ModelConfig:
 
 
 class KVCache:
-    """Keys and values of every layer for incremental decoding, plus the conditions in use."""
+    """Keys and values of every layer for incremental decoding, plus the conditions in use.
+
+    The buffers are allocated once for the whole context and filled in place: growing them by
+    concatenation copied the whole cache at every token (bench/generate_speed.py measures both).
+    """
 
     def __init__(self, n_layers: int) -> None:
         self.keys: list[torch.Tensor | None] = [None] * n_layers
         self.values: list[torch.Tensor | None] = [None] * n_layers
+        self.length = 0  # positions already cached (prefix included)
         self.cond: torch.Tensor | None = None  # (B, P, d) condition vectors
+        self.cond_bias: torch.Tensor | None = None  # (B, d) their projection (step())
 
-    @property
-    def length(self) -> int:
-        """Number of positions already cached (prefix included)."""
-        return 0 if self.keys[0] is None else int(self.keys[0].shape[2])
+    def extend(
+        self, layer: int, k: torch.Tensor, v: torch.Tensor, capacity: int
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Store ``(B, H, L, hd)`` keys and values after the cached positions of ``layer``;
+        returns every key and value so far (views of the buffers)."""
+        end = self.length + k.shape[2]
+        if self.keys[layer] is None:
+            shape = (k.shape[0], k.shape[1], capacity, k.shape[3])
+            self.keys[layer], self.values[layer] = k.new_empty(shape), v.new_empty(shape)
+        keys, values = self.keys[layer], self.values[layer]
+        keys[:, :, self.length : end] = k
+        values[:, :, self.length : end] = v
+        return keys[:, :, :end], values[:, :, :end]
 
 
 class _RelativeAttention(nn.Module):
@@ -144,17 +159,20 @@ class _RelativeAttention(nn.Module):
             self.qkv(x).view(batch, length, 3, self.n_heads, self.head_dim).permute(2, 0, 3, 1, 4)
         )
         if cache is not None:
-            if cache.keys[layer] is not None:
-                k = torch.cat([cache.keys[layer], k], dim=2)
-                v = torch.cat([cache.values[layer], v], dim=2)
-            cache.keys[layer], cache.values[layer] = k, v
+            k, v = cache.extend(layer, k, v, self.rel.shape[0])
         n_keys = k.shape[2]
-        q_pos = torch.arange(start, start + length, device=x.device)
-        distance = q_pos[:, None] - torch.arange(n_keys, device=x.device)[None, :]
-        rel_logits = torch.matmul(q, self.rel.to(q.dtype).t())  # (B, H, L, context)
-        index = distance.clamp(0, self.rel.shape[0] - 1).expand(batch, self.n_heads, -1, -1)
-        bias = rel_logits.gather(-1, index) / math.sqrt(self.head_dim)
-        bias = bias.masked_fill(distance < 0, float("-inf"))
+        if length == 1:
+            # One query at ``start`` sees keys 0..start at distances start..0: one matmul with
+            # the first start + 1 distance embeddings, reversed; nothing to gather or mask.
+            bias = torch.matmul(q, self.rel[: start + 1].to(q.dtype).t()).flip(-1)
+            bias = bias / math.sqrt(self.head_dim)
+        else:
+            q_pos = torch.arange(start, start + length, device=x.device)
+            distance = q_pos[:, None] - torch.arange(n_keys, device=x.device)[None, :]
+            rel_logits = torch.matmul(q, self.rel.to(q.dtype).t())  # (B, H, L, context)
+            index = distance.clamp(0, self.rel.shape[0] - 1).expand(batch, self.n_heads, -1, -1)
+            bias = rel_logits.gather(-1, index) / math.sqrt(self.head_dim)
+            bias = bias.masked_fill(distance < 0, float("-inf"))
         y = F.scaled_dot_product_attention(
             q, k, v, attn_mask=bias, dropout_p=self.dropout if self.training else 0.0
         )
@@ -297,8 +315,62 @@ class MusicTransformer(nn.Module):
         x = self.drop(x)
         for layer, block in enumerate(self.blocks):
             x = block(x, start, cache, layer)
+        if cache is not None:
+            cache.length = start + total
         logits = self.head(self.ln_f(x))
         return logits[:, prefix:]
+
+    @torch.inference_mode()
+    def step(
+        self, tokens: torch.Tensor, offsets: torch.Tensor, plan: torch.Tensor, cache: KVCache
+    ) -> torch.Tensor:
+        """Next-token logits ``(B, vocab)`` for one new token per stream, behind a filled cache.
+
+        The same arithmetic as :meth:`forward` for one position (a test holds them equal), with
+        the per-step overhead removed: functional calls instead of module calls, no dropout, the
+        conditioning projection computed once per cache, and the relative logits of the one
+        query taken as a slice. Per token the model is memory-bound (3.6 M weights read each
+        step); see bench/generate_speed.py.
+        """
+        start = cache.length
+        if start == 0 or cache.cond is None:
+            raise ValueError("step() needs a cache filled by forward()")
+        if start + 1 > self.cfg.context:
+            raise ValueError(f"sequence of {start + 1} positions exceeds the context")
+        x = self.tok_emb.weight[tokens[:, 0]] * math.sqrt(self.cfg.d_model)
+        if self.meter_emb is not None:
+            x = x + self.meter_emb.weight[plan[:, 0, 0]]
+        if self.chord_emb is not None:
+            x = x + self.chord_emb.weight[plan[:, 0, 1]]
+        first, _, second = self.offset_mlp
+        offset_enc = F.linear(F.relu(F.linear(offsets, first.weight, first.bias)), *_wb(second))
+        x = x + torch.cat([offset_enc, self.pos_emb[start].expand(x.shape[0], -1)], dim=-1)
+        if self.cond_proj is not None:
+            if cache.cond_bias is None:
+                cache.cond_bias = self.cond_proj(cache.cond.sum(dim=1))
+            x = x + cache.cond_bias
+        x = x.unsqueeze(1)  # (B, 1, d)
+        d = self.cfg.d_model
+        for layer, block in enumerate(self.blocks):
+            attn = block.attn
+            h = F.layer_norm(x, (d,), block.ln1.weight, block.ln1.bias, block.ln1.eps)
+            batch, heads, head_dim = x.shape[0], attn.n_heads, attn.head_dim
+            q, k, v = F.linear(h, *_wb(attn.qkv)).view(batch, 3, heads, head_dim).unbind(1)
+            q, k, v = q.unsqueeze(2), k.unsqueeze(2), v.unsqueeze(2)  # (B, H, 1, hd)
+            keys, values = cache.extend(layer, k, v, attn.rel.shape[0])
+            bias = torch.matmul(q, attn.rel[: start + 1].t()).flip(-1) / math.sqrt(head_dim)
+            y = F.scaled_dot_product_attention(q, keys, values, attn_mask=bias)
+            x = x + F.linear(y.reshape(batch, 1, d), *_wb(attn.out))
+            h = F.layer_norm(x, (d,), block.ln2.weight, block.ln2.bias, block.ln2.eps)
+            up, _, down, _ = block.ff
+            x = x + F.linear(F.relu(F.linear(h, *_wb(up))), *_wb(down))
+        cache.length = start + 1
+        x = F.layer_norm(x[:, 0], (d,), self.ln_f.weight, self.ln_f.bias, self.ln_f.eps)
+        return F.linear(x, *_wb(self.head))
+
+
+def _wb(linear: nn.Linear) -> tuple[torch.Tensor, torch.Tensor]:
+    return linear.weight, linear.bias
 
 
 def build_model(cfg: ModelConfig, seed: int | None = None) -> MusicTransformer:
