@@ -14,6 +14,7 @@ import logging
 import tempfile
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -241,23 +242,15 @@ class Pipeline:
             report(0.72, "rendering audio")
             audio = render_soundtrack(piece.midi, analysis.duration_s, soundfont)
             write_wav(work["wav"], audio)
-            report(0.85, f"muxing ({controls.audio_mode})")
-            mux(video, audio, work["mp4"], controls.audio_mode)
-            report(0.95, "piano roll")
-            notes = piece.result.decoded.notes
-            save_grid(
-                [
-                    (
-                        "vemidi soundtrack",
-                        notes,
-                        analysis.duration_s,
-                        list(piece.result.targets_s),
-                        piece.plan,
-                    )
-                ],
-                work["png"],
-                columns=1,
-            )
+            report(0.85, f"muxing ({controls.audio_mode}) and drawing the piano roll")
+            # ffmpeg's AAC encoding waits in a subprocess: the piano roll is drawn meanwhile.
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="vemidi-mux") as pool:
+                muxing = pool.submit(mux, video, audio, work["mp4"], controls.audio_mode)
+                notes = piece.result.decoded.notes
+                roll = ("vemidi soundtrack", notes, analysis.duration_s,
+                        list(piece.result.targets_s), piece.plan)  # fmt: skip
+                save_grid([roll], work["png"], columns=1)
+                muxing.result()
             record = {
                 "video": video.name,
                 "profile": self.profile,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -164,21 +165,28 @@ class VideoAnalyzer:
         cfg, m = self.config, self.models
         report = progress or (lambda f, m: None)
         info = probe(path, cfg.max_duration_s)
-        report(0.05, "finding scene cuts")
-        cuts = detect_cuts(path, info.duration_s, cfg.cut_threshold, cfg.min_cut_gap_s)
-        report(0.2, "sampling frames")
-        frames = [
-            (f.time_s, f.rgb) for f in sample_frames(path, cfg.frame_rate_hz, cfg.max_side_px)
-        ]
-        audio = decode_audio(path, AUDIO_RATE_HZ) if info.has_audio else None
-        report(0.3, "faces")
-        m.faces.start_video()
-        results = {"faces": m.faces.analyze(frames)}
-        report(0.5, "speech")
-        transcript = m.transcribe(audio) if audio is not None else []
-        results["speech"] = speech_result(transcript, m.text_emotion)
-        report(0.65, "on-screen text")
-        results["text"] = analyze_onscreen_text(frames, m.text_emotion, cfg.ocr_frames)
+        # Cut detection decodes every frame in PyAV and numpy, which release the GIL: it runs
+        # in a thread beside the other modalities (30 s clip: 1.1 s that no longer add up;
+        # bench/analyze_speed.py).
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="vemidi-cuts") as pool:
+            finding_cuts = pool.submit(
+                detect_cuts, path, info.duration_s, cfg.cut_threshold, cfg.min_cut_gap_s
+            )
+            report(0.05, "sampling frames (scene cuts alongside)")
+            frames = [
+                (f.time_s, f.rgb) for f in sample_frames(path, cfg.frame_rate_hz, cfg.max_side_px)
+            ]
+            audio = decode_audio(path, AUDIO_RATE_HZ) if info.has_audio else None
+            report(0.2, "faces")
+            m.faces.start_video()
+            results = {"faces": m.faces.analyze(frames)}
+            report(0.4, "speech")
+            transcript = m.transcribe(audio) if audio is not None else []
+            results["speech"] = speech_result(transcript, m.text_emotion)
+            report(0.55, "on-screen text")
+            results["text"] = analyze_onscreen_text(frames, m.text_emotion, cfg.ocr_frames)
+            report(0.7, "scene cuts")
+            cuts = finding_cuts.result()
         report(0.8, "audio and image content")
         results["audio"] = _audio(m.audio, audio, 0.0, info.duration_s)
         results["visual"] = m.visual([rgb for _, rgb in frames])

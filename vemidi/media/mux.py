@@ -97,9 +97,11 @@ def mux(
                     "-disposition:a:0", "default", "-disposition:a:1", "0"]  # fmt: skip
         else:
             maps = ["-map", "0:v:0", "-map", "1:a:0"]
+        # The AAC encoder's "fast" coder: the default two-loop search took 0.9 s of the 1.1 s
+        # a 30 s clip spent muxing; at 192 kb/s the difference is not audible in music.
         command = [ffmpeg_binary(), "-nostdin", "-y", "-loglevel", "error",
                    "-i", str(video_path), "-i", str(wav), *maps, *picture,
-                   "-c:a", "aac", "-b:a", "192k", "-ar", str(sample_rate_hz),
+                   "-c:a", "aac", "-aac_coder", "fast", "-b:a", "192k", "-ar", str(sample_rate_hz),
                    "-movflags", "+faststart", "-f", "mp4", str(partial)]  # fmt: skip
         try:
             subprocess.run(command, check=True, capture_output=True, text=True)
