@@ -418,9 +418,24 @@ def build() -> gr.Blocks:
     return demo
 
 
+def warm_up() -> None:
+    """Load the models and the figure code before the first user asks (in the background)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    pipeline(PROFILE).warm_up()
+    figure = plt.figure()  # matplotlib's first figure costs about a second
+    figure.canvas.draw()
+    plt.close(figure)
+
+
 spaces_bootstrap()
+if __name__ == "__main__":  # served: load the models while the interface is built and served
+    threading.Thread(target=warm_up, daemon=True, name="vemidi-warm-up").start()
 demo = build()
 
+
 if __name__ == "__main__":
-    threading.Thread(target=lambda: pipeline(PROFILE).warm_up(), daemon=True).start()
     demo.launch(max_file_size=MAX_UPLOAD, show_error=True)

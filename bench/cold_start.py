@@ -33,8 +33,9 @@ def cli_seconds(clip: Path, out: Path) -> float:
     return time.perf_counter() - start
 
 
-def app_seconds(clip: Path, folder: Path) -> tuple[float, float]:
-    """(seconds from launch to the URL line, seconds from the URL line to the first analysis)."""
+def app_seconds(clips: list[Path], folder: Path) -> tuple[float, float, float]:
+    """Seconds from launch to the URL line, from the URL line to the first analysis, and of a
+    second analysis (another clip) once everything is warm."""
     from gradio_client import Client, handle_file
 
     with socket.socket() as s:
@@ -55,8 +56,10 @@ def app_seconds(clip: Path, folder: Path) -> tuple[float, float]:
             time.sleep(0.05)
         url_at = time.perf_counter()
         client = Client(f"http://127.0.0.1:{port}/", verbose=False)
-        client.predict(handle_file(str(clip)), "embedded", api_name="/analyze")
-        return url_at - launched, time.perf_counter() - url_at
+        client.predict(handle_file(str(clips[0])), "embedded", api_name="/analyze")
+        first_at = time.perf_counter()
+        client.predict(handle_file(str(clips[1])), "embedded", api_name="/analyze")
+        return url_at - launched, first_at - url_at, time.perf_counter() - first_at
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -65,15 +68,16 @@ def app_seconds(clip: Path, folder: Path) -> tuple[float, float]:
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        clip = make_clip(folder, 0, 30)
-        cli = cli_seconds(clip, folder / "out.mp4")
+        clips = [make_clip(folder, 0, 30), make_clip(folder, 1, 30)]
+        cli = cli_seconds(clips[0], folder / "out.mp4")
         verdict = "met" if cli <= GOAL_CLI_S else "NOT met"
         print(f"vemidi soundtrack, 30 s clip, fresh process: {cli:.1f} s wall "
               f"(goal <= {GOAL_CLI_S:g} s: {verdict})")  # fmt: skip
-        to_url, first = app_seconds(clip, folder)
+        to_url, first, warm = app_seconds(clips, folder)
+        verdict = "met" if first <= GOAL_APP_S else "NOT met"
         print(f"app: URL printed {to_url:.1f} s after launch; first analysis of the 30 s clip "
-              f"{first:.1f} s after the URL (goal <= {GOAL_APP_S:g} s: "
-              f"{'met' if first <= GOAL_APP_S else 'NOT met'})")  # fmt: skip
+              f"{first:.1f} s after the URL (goal <= {GOAL_APP_S:g} s: {verdict}); "
+              f"a second clip, warm: {warm:.1f} s")  # fmt: skip
 
 
 if __name__ == "__main__":
