@@ -99,6 +99,8 @@ def main() -> None:
         if max(warm[name], second.get(name, 0.0)) >= 0.005:
             print(f"{name:24} {warm[name]:9.2f} {second.get(name, 0.0):9.2f}")
     print(f"cold start (loading + clip 1): {load_s + warm['total']:.1f} s")
+    verdict = "met" if second["total"] <= 4.0 else "NOT met"
+    print(f"warm analysis of clip 2: {second['total']:.1f} s (goal <= 4 s: {verdict})")
     print(f"peak resident memory: {peak_mb:.0f} MB; clip: 30 s, 640x360, 25 fps")
 
 
