@@ -178,7 +178,7 @@ class VideoAnalyzer:
             # At most max_frames in all: a 10-minute video at 2 frames/s held 830 MB of frames.
             rate_hz = min(cfg.frame_rate_hz, cfg.max_frames / max(info.duration_s, 1e-3))
             frames = [(f.time_s, f.rgb) for f in sample_frames(path, rate_hz, cfg.max_side_px)]
-            audio = decode_audio(path, AUDIO_RATE_HZ) if info.has_audio else None
+            audio = decode_audio(path, AUDIO_RATE_HZ, info.start_s) if info.has_audio else None
             report(0.2, "faces")
             m.faces.start_video()
             results = {"faces": m.faces.analyze(frames)}

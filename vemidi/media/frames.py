@@ -35,6 +35,7 @@ def sample_frames(path: str | Path, rate_hz: float = 2.0, max_side_px: int = 640
     path = Path(path)
     frames: list[Frame] = []
     next_s = 0.0
+    origin: float | None = None
     with open_container(path) as container:
         if not container.streams.video:
             raise MediaError(f"{path.name} has no video stream.")
@@ -42,7 +43,9 @@ def sample_frames(path: str | Path, rate_hz: float = 2.0, max_side_px: int = 640
         stream.thread_type = "AUTO"
         try:
             for frame in container.decode(stream):
-                t = float(frame.time or 0.0)
+                if origin is None:  # times count from the first frame (a stream may start late)
+                    origin = float(frame.time or 0.0)
+                t = float(frame.time or 0.0) - origin
                 if t + 1e-6 < next_s:
                     continue
                 frames.append(Frame(t, _upright_rgb(frame, max_side_px)))
@@ -82,12 +85,15 @@ def frame_at(path: str | Path, time_s: float, max_side_px: int = 640) -> np.ndar
             raise MediaError(f"{path.name} has no video stream.")
         stream = container.streams.video[0]
         try:
+            first = next(container.decode(stream), None)
+            origin = float(first.time or 0.0) if first is not None else 0.0
+            target_s = origin + time_s  # times count from the first frame
             if stream.time_base is not None and time_s > 0:
-                container.seek(int(time_s / stream.time_base), stream=stream, backward=True)
-            last = None
+                container.seek(int(target_s / stream.time_base), stream=stream, backward=True)
+            last = first
             for frame in container.decode(stream):
                 last = frame
-                if float(frame.time or 0.0) + 1e-6 >= time_s:
+                if float(frame.time or 0.0) + 1e-6 >= target_s:
                     break
         except av.FFmpegError as e:
             raise MediaError(f"{path.name} cannot be decoded at {time_s:.2f} s ({e}).") from e
@@ -96,18 +102,26 @@ def frame_at(path: str | Path, time_s: float, max_side_px: int = 640) -> np.ndar
     return _upright_rgb(last, max_side_px)
 
 
-def decode_audio(path: str | Path, sample_rate_hz: int = 16000) -> np.ndarray:
-    """The first audio track as mono float32 in [-1, 1]; empty when there is no audio."""
+def decode_audio(path: str | Path, sample_rate_hz: int = 16000, start_s: float = 0.0) -> np.ndarray:
+    """The first audio track as mono float32 in [-1, 1]; empty when there is no audio.
+
+    Sample 0 is at ``start_s`` in the file's timestamps (the video's first frame, see
+    :attr:`vemidi.media.probe.VideoInfo.start_s`): audio that starts later is padded with
+    silence in front, audio that starts earlier is cut.
+    """
     import av
 
     path = Path(path)
     chunks: list[np.ndarray] = []
+    audio_start_s: float | None = None
     with open_container(path) as container:
         if not container.streams.audio:
             return np.zeros(0, dtype=np.float32)
         resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate_hz)
         try:
             for frame in container.decode(container.streams.audio[0]):
+                if audio_start_s is None:
+                    audio_start_s = float(frame.time or 0.0)
                 for out in resampler.resample(frame):
                     chunks.append(out.to_ndarray().reshape(-1))
             for out in resampler.resample(None):
@@ -117,7 +131,11 @@ def decode_audio(path: str | Path, sample_rate_hz: int = 16000) -> np.ndarray:
                 raise MediaError(f"the audio of {path.name} cannot be decoded ({e}).") from e
     if not chunks:
         return np.zeros(0, dtype=np.float32)
-    return np.clip(np.concatenate(chunks).astype(np.float32), -1.0, 1.0)
+    audio = np.clip(np.concatenate(chunks).astype(np.float32), -1.0, 1.0)
+    shift = round(((audio_start_s or 0.0) - start_s) * sample_rate_hz)
+    if shift > 0:
+        return np.concatenate([np.zeros(shift, dtype=np.float32), audio])
+    return audio[-shift:]
 
 
 def same_picture(a: np.ndarray, b: np.ndarray, tolerance: float = 1.0) -> bool:

@@ -83,7 +83,7 @@ def mux(
     with tempfile.TemporaryDirectory(prefix="vemidi-mux-") as tmp:
         wav = Path(tmp) / "music.wav"
         if mode == "mix":
-            music = mix_under(music, decode_audio(video_path, sample_rate_hz))
+            music = mix_under(music, decode_audio(video_path, sample_rate_hz, info.start_s))
         write_wav(wav, music, sample_rate_hz)
         partial = Path(tmp) / "out.mp4"
         picture = (

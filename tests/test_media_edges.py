@@ -1,0 +1,72 @@
+"""Unusual media the tests generate: stills, tiny frames, late timestamps, truncated files.
+
+Each either gets the right length and times, or one sentence that names the file and the limit.
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+import numpy as np
+import pytest
+from media_factory import cards, tone, write_video
+
+from vemidi.errors import MediaError
+from vemidi.media.frames import decode_audio, sample_frames
+from vemidi.media.mux import ffmpeg_binary
+from vemidi.media.probe import probe
+
+RED, BLUE = (200, 30, 30), (20, 40, 200)
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    """8 s: red then blue at 4 s, with a tone."""
+    path = tmp_path_factory.mktemp("edges") / "clip.mp4"
+    return write_video(path, cards([RED, BLUE], 4.0), audio=tone(8.0))
+
+
+def _ffmpeg(*args: str) -> None:
+    subprocess.run([ffmpeg_binary(), "-nostdin", "-y", "-loglevel", "error", *args], check=True)
+
+
+def test_stream_starting_late_counts_from_its_first_frame(clip, tmp_path):
+    late = tmp_path / "late.mkv"
+    _ffmpeg("-i", str(clip), "-c", "copy", "-output_ts_offset", "30", str(late))
+    info = probe(late)
+    assert info.start_s == pytest.approx(30.0, abs=0.1)
+    assert info.duration_s == pytest.approx(8.0, abs=0.1)  # not 38 s
+    frames = sample_frames(late, rate_hz=1.0)
+    assert frames[0].time_s == pytest.approx(0.0, abs=0.05) and frames[-1].time_s < 8.0
+    audio = decode_audio(late, 16000, info.start_s)
+    assert len(audio) == pytest.approx(8 * 16000, rel=0.02)
+    assert np.abs(audio[:1600]).max() > 0.1  # the tone from the first frame on, not silence
+
+
+def test_truncated_file_lasts_as_long_as_what_decodes(clip, tmp_path):
+    whole = tmp_path / "front.mp4"
+    _ffmpeg("-i", str(clip), "-c", "copy", "-movflags", "+faststart", str(whole))
+    cut = tmp_path / "cut.mp4"
+    data = whole.read_bytes()
+    cut.write_bytes(data[: len(data) // 2])  # the index at the front still says 8 s
+    info = probe(cut)
+    assert 1.0 < info.duration_s < 6.5
+
+
+@pytest.mark.parametrize("suffix", [".jpg", ".png"])
+def test_still_images_are_refused(tmp_path, suffix):
+    from PIL import Image
+
+    path = tmp_path / f"photo{suffix}"
+    Image.new("RGB", (320, 200), RED).save(path)
+    with pytest.raises(MediaError, match=rf"photo\{suffix} is a still image, not a video"):
+        probe(path)
+
+
+def test_tiny_frames_and_blips_are_refused_with_the_limit(tmp_path):
+    tiny = write_video(tmp_path / "tiny.mp4", cards([RED], 2.0, size=(34, 18)))
+    with pytest.raises(MediaError, match=r"34x18 frames; the smallest supported is 48x48"):
+        probe(tiny)
+    blip = write_video(tmp_path / "blip.mp4", cards([RED], 0.4))
+    with pytest.raises(MediaError, match=r"plays 0\.40 s; the shortest supported is 1 s"):
+        probe(blip)
