@@ -9,6 +9,7 @@ models the default analysis profile.
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import shutil
 import subprocess
@@ -24,6 +25,7 @@ import gradio as gr
 from vemidi.emotion.affect import EMOTIONS
 from vemidi.errors import VemidiError
 
+log = logging.getLogger("vemidi.app")
 ROOT = Path(__file__).resolve().parent
 EXAMPLES = sorted(str(p) for p in (ROOT / "assets" / "examples").glob("*.mp4"))
 MAX_VIDEO_S = float(os.environ.get("VEMIDI_MAX_VIDEO_S", 300))  # longer uploads are refused
@@ -85,6 +87,13 @@ def user_errors(handler):
             return handler(*args, **kwargs)
         except VemidiError as e:
             raise gr.Error(str(e)) from e
+        except gr.Error:
+            raise
+        except Exception as e:  # a bug: the log keeps the details, the page one sentence
+            log.exception("%s failed", handler.__name__)
+            raise gr.Error(
+                "vemidi hit an internal error (logged on the server); please try again."
+            ) from e
 
     return wrapped
 
@@ -192,25 +201,26 @@ def generate(
     progress=gr.Progress(),
 ):
     """Compose, render and mux with the user's settings; re-uses the cached analysis."""
-    from vemidi.cli import parse_seconds_list
     from vemidi.figures import va_plane
-    from vemidi.pipeline import Controls
+    from vemidi.inputs import controls_from
 
     video = _require(video)
-    controls = Controls(
-        valence=float(valence),
-        arousal=float(arousal),
-        per_scene=bool(per_scene),
-        cuts_s=parse_seconds_list(cuts_text),
-        seed=int(seed),
-        temperature=float(temperature),
-        top_p=float(top_p),
-        more_instruments=instruments == "more (3+)",
-        soundfont=soundfont or None,
-        audio_mode=audio_mode,
-        percussion=percussion,
-        tempo_bpm=float(tempo) if tempo else None,
-        beats_per_bar=int(beats_per_bar),
+    controls = controls_from(  # typed and bounded in one place, each field named on error
+        {
+            "valence": valence,
+            "arousal": arousal,
+            "per_scene": bool(per_scene),
+            "cuts_s": cuts_text if (cuts_text or "").strip() else (),  # cleared: no cuts
+            "seed": seed,
+            "temperature": temperature,
+            "top_p": top_p,
+            "more_instruments": instruments == "more (3+)",
+            "soundfont": soundfont or None,
+            "audio_mode": audio_mode,
+            "percussion": percussion,
+            "tempo_bpm": tempo if tempo not in (0, "0", None, "") else None,
+            "beats_per_bar": beats_per_bar,
+        }
     )
     pipe = pipeline(profile)
     analysis = pipe.analyze(video, _progress(progress, 0.0, 0.1))

@@ -104,7 +104,7 @@ def test_bad_input_is_one_clear_error_and_the_app_keeps_serving(client, story, t
     elif kind == "corrupt":
         path.write_bytes(story.read_bytes()[:4000])
     elif kind == "too long":  # 25 s of tiny frames: over the server's 20 s limit
-        path = write_video(path, cards([(9, 9, 9), (200, 9, 9)], 12.5, size=(32, 32)), fps=4)
+        path = write_video(path, cards([(9, 9, 9), (200, 9, 9)], 12.5, size=(64, 48)), fps=4)
     else:
         path.write_bytes(os.urandom(4 * 1024 * 1024))  # over the 3 MB upload limit
     with pytest.raises(Exception) as error:  # gradio_client raises its own types
@@ -116,6 +116,22 @@ def test_bad_input_is_one_clear_error_and_the_app_keeps_serving(client, story, t
     out = client.predict(api_name="/use_detected", video=handle_file(str(story)),
                          profile="embedded")  # fmt: skip
     assert out[2] == "3.00"  # the next request works (and is served from the cache)
+
+
+@pytest.mark.parametrize(
+    ("seed", "cuts", "expected"),
+    [(None, "3", "seed is required."), (5, "1," * 50_000, "cuts_s lists 50000 times; at most 1000")],
+)
+def test_bad_controls_through_the_api_are_one_short_sentence(client, story, seed, cuts, expected):
+    from gradio_client import handle_file
+
+    with pytest.raises(Exception) as error:  # gradio_client raises its own types
+        client.predict(
+            handle_file(str(story)), "embedded", 0.1, 0.1, False, cuts, seed, 1.0, 0.95,
+            "more (3+)", None, "replace", "auto", 0, "4", api_name="/generate",
+        )  # fmt: skip
+    message = str(error.value)
+    assert expected in message and len(message) < 300 and "Traceback" not in message
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Debian's chromium")

@@ -37,15 +37,12 @@ def progress_bar(description: str) -> Iterator[Progress]:
 
 
 def parse_seconds_list(text: str | None, what: str = "cuts") -> tuple[float, ...]:
-    """Parse ``"4.2, 11"`` into seconds; empty text gives no times."""
+    """Parse ``"4.2, 11"`` into seconds; empty text gives no times (see :mod:`vemidi.inputs`)."""
+    from vemidi.inputs import as_cuts
+
     if not text or not text.strip():
         return ()
-    try:
-        return tuple(float(part) for part in text.replace(";", ",").split(",") if part.strip())
-    except ValueError as e:
-        raise InvalidInputError(
-            f"{what} must be comma-separated seconds such as 4.2,11.0; got {text!r}."
-        ) from e
+    return as_cuts(what, text)
 
 
 def read_segments(path: str) -> tuple:

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from vemidi.config import check_choice
-from vemidi.errors import MediaError
+from vemidi.errors import MediaError, reason
 
 AUDIO_MODES = ("replace", "mix", "keep")
 # Codecs an MP4 carries and browsers play: these are copied; anything else (MPEG-4 part 2 from
@@ -109,7 +109,7 @@ def mux(
             tail = (e.stderr or "").strip()[-_STDERR_TAIL:]
             raise MediaError(f"ffmpeg could not mux {video_path.name}: {tail}") from e
         except OSError as e:
-            raise MediaError(f"ffmpeg cannot run ({e}); reinstall imageio-ffmpeg.") from e
+            raise MediaError(f"ffmpeg cannot run ({reason(e)}); reinstall imageio-ffmpeg.") from e
         publish(partial, out_path)
     return out_path
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from vemidi.errors import MediaError
+from vemidi.errors import MediaError, reason
 
 DEFAULT_MAX_DURATION_S = 600.0  # analysis limit (10 min); configurable per call
 MAX_PIXELS = 8192 * 8192  # larger frames are refused rather than decoded
@@ -53,13 +53,13 @@ def open_container(path: str | Path):
 
     path = Path(path)
     if not path.is_file():
-        raise MediaError(f"video file {path} does not exist.")
+        raise MediaError(f"video file {path.name} does not exist.")
     if path.stat().st_size == 0:
-        raise MediaError(f"video file {path} is empty.")
+        raise MediaError(f"video file {path.name} is empty.")
     try:
         return av.open(str(path))
     except (av.FFmpegError, OSError, ValueError) as e:
-        raise MediaError(f"{path.name} is not a readable video ({e}).") from e
+        raise MediaError(f"{path.name} is not a readable video ({reason(e)}).") from e
 
 
 def _rotation(container, stream) -> int:

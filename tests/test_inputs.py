@@ -1,0 +1,58 @@
+"""Controls from untyped values: typed, bounded, named, short; library errors without paths."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from vemidi.errors import InvalidInputError, reason
+from vemidi.inputs import ECHO_CHARS, controls_from
+
+
+def test_values_from_a_form_become_typed_controls():
+    values = {"valence": "0.25", "seed": 7.0, "cuts_s": "4.2; 11", "top_p": 0.9,
+              "beats_per_bar": "3", "tempo_bpm": "", "per_scene": True}  # fmt: skip
+    controls = controls_from(values)
+    assert controls.valence == 0.25 and controls.seed == 7 and isinstance(controls.seed, int)
+    assert controls.cuts_s == (4.2, 11.0) and controls.beats_per_bar == 3
+    assert controls.tempo_bpm is None and controls.per_scene is True
+    assert controls_from({"cuts_s": ()}).cuts_s == ()  # cleared: no cuts at all
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"seed": None}, "seed is required."),
+        ({"seed": 1.5}, "seed must be a whole number; got 1.5."),
+        ({"temperature": math.nan}, "temperature must be a finite number; got nan."),
+        ({"valence": "very happy"}, "valence must be a number; got 'very happy'."),
+        ({"per_scene": "yes"}, "per_scene must be true or false; got 'yes'."),
+        ({"valence": 3}, "valence must be between -1 and 1"),
+        ({"top_p": True}, "top_p must be a number; got True."),
+        ({"colour": 1}, "unknown control 'colour'"),
+        ({"cuts_s": "4, x"}, "cuts_s must be comma-separated seconds such as 4.2,11.0"),
+    ],
+)
+def test_bad_values_name_their_field(values, message):
+    with pytest.raises(
+        InvalidInputError, match="^" + message.replace(".", r"\.").replace("(", r"\(")
+    ):
+        controls_from(values)
+
+
+def test_huge_inputs_are_not_echoed_whole():
+    with pytest.raises(InvalidInputError) as error:
+        controls_from({"cuts_s": "1," * 100_000})
+    assert str(error.value) == "cuts_s lists 100000 times; at most 1000 are allowed."
+    with pytest.raises(InvalidInputError) as error:
+        controls_from({"cuts_s": "x" * 200_000})
+    assert len(str(error.value)) < 80 + ECHO_CHARS
+
+
+def test_reasons_keep_no_server_paths_or_errno():
+    error = OSError(1094995529, "Invalid data found when processing input", "/tmp/gradio/ab/x.mp4")
+    assert reason(error) == "Invalid data found when processing input"
+    assert reason(ValueError("[Errno 2] cannot open '/srv/uploads/u1/clip.mkv'\nmore")) == (
+        "cannot open 'clip.mkv'"
+    )
