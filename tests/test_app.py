@@ -120,7 +120,10 @@ def test_bad_input_is_one_clear_error_and_the_app_keeps_serving(client, story, t
 
 @pytest.mark.parametrize(
     ("seed", "cuts", "expected"),
-    [(None, "3", "seed is required."), (5, "1," * 50_000, "cuts_s lists 50000 times; at most 1000")],
+    [
+        (None, "3", "seed is required."),
+        (5, "1," * 50_000, "cuts_s lists 50000 times; at most 1000"),
+    ],
 )
 def test_bad_controls_through_the_api_are_one_short_sentence(client, story, seed, cuts, expected):
     from gradio_client import handle_file

@@ -73,6 +73,25 @@ def test_bad_input_exits_2_with_one_line(args, tmp_path):
     assert not (tmp_path / "x.mid").exists()
 
 
-def test_unwritable_output_exits_2(tmp_path):
-    out = run("compose", "--model", "debug", "--duration", "2", "-o", "/no/such/dir/x.mid")
-    assert out.returncode == 2 and "Traceback" not in out.stderr
+def test_output_paths_are_checked_before_any_work(tmp_path, story):
+    """A path under a file fails at once (not after the analysis); missing folders are created
+    the same way by every command."""
+    import time
+
+    blocker = tmp_path / "FILE"
+    blocker.write_text("not a folder")
+    for command in (["compose", "--model", "debug", "--duration", "2", "-o", f"{blocker}/x.mid"],
+                    ["soundtrack", str(story), "-o", f"{blocker}/o.mp4"],
+                    ["analyze", str(story), "--json", f"{blocker}/a.json"]):  # fmt: skip
+        start = time.perf_counter()
+        out = run(*command)
+        assert out.returncode == 2 and "Traceback" not in out.stderr
+        assert (
+            out.stderr.strip()
+            == f"vemidi: error: cannot write {blocker}/"
+            + command[-1].split("/")[-1]
+            + f": {blocker} is a file, not a folder."
+        )
+        assert time.perf_counter() - start < 8  # no analysis ran (a fresh process imports ~3 s)
+    out = run("compose", "--model", "debug", "--duration", "2", "-o", f"{tmp_path}/new/x.mid")
+    assert out.returncode == 0 and (tmp_path / "new" / "x.mid").is_file()

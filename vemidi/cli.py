@@ -21,6 +21,36 @@ from vemidi.errors import InvalidInputError, VemidiError
 Progress = Callable[[float, str], None]
 
 
+def prepare_outputs(*paths: str | None) -> None:
+    """Check every output path before any work, creating missing folders (every command does
+    this the same way), so that a bad path fails at once rather than after the analysis.
+
+    Raises:
+        InvalidInputError: a path is a folder, lies under a file, or its folder is not writable.
+    """
+    import os
+
+    for path in paths:
+        if not path:
+            continue
+        target = Path(path)
+        if target.is_dir():
+            raise InvalidInputError(f"{path} is a folder; give a file name to write.")
+        ancestor = target.parent
+        while not ancestor.exists() and ancestor != ancestor.parent:
+            ancestor = ancestor.parent
+        if not ancestor.is_dir():
+            raise InvalidInputError(f"cannot write {path}: {ancestor} is a file, not a folder.")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise InvalidInputError(
+                f"cannot create the folder {target.parent} ({e.strerror or 'error'})."
+            ) from e
+        if not os.access(target.parent, os.W_OK):
+            raise InvalidInputError(f"cannot write into {target.parent}: permission denied.")
+
+
 @contextmanager
 def progress_bar(description: str) -> Iterator[Progress]:
     """A tqdm bar on stderr driven by ``progress(fraction, message)`` callbacks."""
@@ -116,6 +146,7 @@ def _compose(args: argparse.Namespace) -> int:
     from vemidi.music.compose import ComposeRequest, compose
     from vemidi.synth import render_soundtrack, write_wav
 
+    prepare_outputs(args.output, args.wav, args.json)
     options = dict(
         cuts_s=parse_seconds_list(args.cuts),
         sampling=sampling_from_args(args),

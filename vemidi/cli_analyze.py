@@ -37,10 +37,11 @@ def table(analysis: object) -> list[str]:
 
 
 def _analyze(args: argparse.Namespace) -> int:
-    from vemidi.cli import progress_bar
+    from vemidi.cli import prepare_outputs, progress_bar
     from vemidi.emotion.analyze import AnalysisConfig, make_analyzer
     from vemidi.media.probe import probe
 
+    prepare_outputs(args.json)
     config = AnalysisConfig(max_duration_s=args.max_duration, min_cut_gap_s=args.min_cut_gap)
     analyzer = make_analyzer(args.models, config)
     probe(args.video, config.max_duration_s)  # a bad file fails before the progress bar

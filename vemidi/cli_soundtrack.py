@@ -9,7 +9,7 @@ from pathlib import Path
 
 
 def _soundtrack(args: argparse.Namespace) -> int:
-    from vemidi.cli import parse_seconds_list, progress_bar
+    from vemidi.cli import parse_seconds_list, prepare_outputs, progress_bar
     from vemidi.emotion.analyze import AnalysisConfig
     from vemidi.errors import InvalidInputError
     from vemidi.media.mux import publish
@@ -20,6 +20,7 @@ def _soundtrack(args: argparse.Namespace) -> int:
 
     if Path(args.output).suffix.lower() != ".mp4":
         raise InvalidInputError(f"the output must be an .mp4 file; got {args.output}.")
+    prepare_outputs(args.output, args.midi, args.wav, args.json, args.pianoroll)
     controls = Controls(
         valence=args.valence,
         arousal=args.arousal,
