@@ -70,3 +70,27 @@ def test_tiny_frames_and_blips_are_refused_with_the_limit(tmp_path):
     blip = write_video(tmp_path / "blip.mp4", cards([RED], 0.4))
     with pytest.raises(MediaError, match=r"plays 0\.40 s; the shortest supported is 1 s"):
         probe(blip)
+
+
+def _shot(colour, frames: int, seed: int) -> list[np.ndarray]:
+    """A textured shot (flat colour plus fixed noise) of ``frames`` frames, 160x96."""
+    noise = np.random.default_rng(seed).integers(-30, 30, (96, 160, 1))
+    picture = np.clip(np.array(colour) + noise, 0, 255).astype(np.uint8)
+    return [picture] * frames
+
+
+@pytest.mark.parametrize("strobe_from", [127, 2])  # after the cut only, or all through
+def test_strobes_and_flashes_are_not_cuts(tmp_path, strobe_from):
+    """A red flash every 4th frame (6.25 a second at 25 fps) with a hard cut at 5.0 s: the one
+    cut is found on its frame; a single white flash in a still shot is no cut."""
+    from vemidi.media.cuts import detect_cuts
+
+    frames = _shot((60, 70, 160), 125, 1) + _shot((40, 160, 60), 125, 2)
+    for i in range(strobe_from, 250, 4):
+        frames[i] = np.full_like(frames[i], (230, 20, 20))
+    strobe = write_video(tmp_path / "strobe.mp4", frames)
+    assert detect_cuts(strobe, 10.0).detected_s == pytest.approx((5.0,), abs=0.041)
+    still = _shot((90, 90, 90), 150, 3)
+    still[70] = np.full_like(still[70], 255)
+    flash = write_video(tmp_path / "flash.mp4", still)
+    assert detect_cuts(flash, 6.0).detected_s == ()

@@ -17,6 +17,13 @@ from vemidi.errors import MediaError, reason
 from vemidi.music.boundaries import thin_cuts
 
 DEFAULT_THRESHOLD = 3.0  # AdaptiveDetector's ratio of a frame's change to its neighbours'
+# Confirmation of each candidate (see _confirm): the picture just before and just after must
+# differ by this much (mean absolute difference of 32x18 RGB thumbnails, 0-255), each side
+# summarised by the per-pixel median of STEADY_FRAMES frames, which a flash or a strobe of one
+# or two frames in five does not move.
+MIN_STEP = 12.0
+STEADY_FRAMES = 5
+SEARCH_S = 0.4  # a confirmed cut moves to the strongest step within this of the candidate
 
 DEFAULT_MIN_GAP_S = 4.0
 
@@ -71,6 +78,77 @@ def detect_cuts(
         scenes = manager.get_scene_list(start_in_scene=True)
     except Exception as e:  # scenedetect wraps decoder failures in several types
         raise MediaError(f"scene detection failed on {Path(path).name} ({reason(e)}).") from e
-    detected = [round(start.seconds, 3) for start, _ in scenes[1:]]
+    candidates = [round(start.seconds, 3) for start, _ in scenes[1:]]
+    detected = _confirm(path, candidates)
     kept = thin_cuts(detected, min_gap_s)
     return Cuts(tuple(detected), tuple(kept), tuple(segments_between(kept, duration_s)))
+
+
+def _confirm(path: str | Path, candidates: list[float]) -> list[float]:
+    """The candidates that are real cuts, each moved onto its exact frame boundary.
+
+    AdaptiveDetector compares single frames, so a flash (a lightning strike, a strobe, a camera
+    flash) reads as a cut, and a strobe next to a real cut shifts it by the flash's frames. Around
+    each candidate we decode about a second of small thumbnails and, at every frame boundary,
+    compare the median picture of the :data:`STEADY_FRAMES` frames before with that of the
+    frames after: a flash leaves both medians on the same shot, a cut does not. The best step
+    within :data:`SEARCH_S` is the cut if it reaches :data:`MIN_STEP`.
+    """
+    import av
+
+    confirmed: list[float] = []
+    if not candidates:
+        return confirmed
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        first = next(container.decode(stream), None)
+        origin = float(first.time or 0.0) if first is not None else 0.0
+        for candidate in candidates:
+            margin = SEARCH_S + 0.3
+            times, stack = _thumbnails(container, stream, origin, candidate - margin,
+                                       candidate + margin)  # fmt: skip
+            at, step = _strongest_step(times, stack, candidate)
+            if at is not None and step >= MIN_STEP and (not confirmed or at > confirmed[-1]):
+                confirmed.append(round(at, 3))
+    return confirmed
+
+
+def _thumbnails(container, stream, origin: float, lo_s: float, hi_s: float):
+    """Times (from the first frame) and 32x18 RGB thumbnails of the frames in [lo_s, hi_s]."""
+    import numpy as np
+
+    if stream.time_base is not None:
+        container.seek(int(max(0.0, origin + lo_s) / stream.time_base), stream=stream)
+    times, thumbs = [], []
+    for frame in container.decode(stream):
+        t = float(frame.time or 0.0) - origin
+        if t > hi_s:
+            break
+        if t >= lo_s:
+            times.append(t)
+            thumbs.append(frame.to_ndarray(format="rgb24", width=32, height=18))
+    return times, np.asarray(thumbs, dtype=np.float32)
+
+
+def _strongest_step(times: list[float], stack, candidate: float) -> tuple[float | None, float]:
+    """(time, size) of the best median-to-median step within SEARCH_S of ``candidate``.
+
+    The medians of five frames stay put for two frames either side of a cut, so the boundary is
+    the one whose own two frames look like their sides (the last frame like the median before,
+    the first like the median after): a flash frame or a frame of the other shot does not.
+    """
+    import numpy as np
+
+    def distance(a, b) -> float:
+        return float(np.abs(a - b).mean())
+
+    best, best_score, best_step, k = None, -np.inf, 0.0, STEADY_FRAMES
+    for i in range(k, len(times) - k + 1):
+        if abs(times[i] - candidate) <= SEARCH_S:
+            before = np.median(stack[i - k : i], axis=0)
+            after = np.median(stack[i : i + k], axis=0)
+            step = distance(after, before)
+            score = step - distance(stack[i - 1], before) - distance(stack[i], after)
+            if score > best_score:
+                best, best_score, best_step = times[i], score, step
+    return best, best_step
