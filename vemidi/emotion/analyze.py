@@ -17,6 +17,7 @@ from pathlib import Path
 from vemidi.config import check_choice, check_range
 from vemidi.emotion.affect import to_valence_arousal
 from vemidi.emotion.fusion import DEFAULT_WEIGHTS, MODALITIES, ModalityResult, fuse
+from vemidi.emotion.models import ModalityModels, embedded_models
 
 Progress = Callable[[float, str], None]
 PROFILES = ("embedded", "hub")  # model profiles: offline packaged weights, or Hub models
@@ -109,38 +110,6 @@ class Analysis:
 
 def _round(probs: dict[str, float]) -> dict[str, float]:
     return {k: round(v, 4) for k, v in probs.items()}
-
-
-@dataclass(frozen=True)
-class ModalityModels:
-    """The analyzers of one model profile, behind the same small interfaces.
-
-    Attributes:
-        faces: a :class:`FaceAnalyzer` (``start_video()``, ``analyze(frames)``).
-        text_emotion: ``analyze(text) -> ModalityResult`` (speech and on-screen text use it).
-        transcribe: 16 kHz mono audio -> segments ``{start_s, end_s, text, no_speech}``.
-        visual: list of RGB frames -> ModalityResult (image content).
-        audio: 16 kHz mono audio -> ModalityResult (the non-speech soundtrack).
-        name: the profile's name, recorded in the analysis.
-    """
-
-    faces: object
-    text_emotion: object
-    transcribe: Callable
-    visual: Callable
-    audio: Callable
-    name: str = "embedded"
-
-
-def embedded_models() -> ModalityModels:
-    """The offline profile: packaged weights only (models load lazily on first use)."""
-    from vemidi.emotion.audio import analyze_audio
-    from vemidi.emotion.faces import FaceAnalyzer
-    from vemidi.emotion.speech import transcribe
-    from vemidi.emotion.text_emotion import TextEmotion
-    from vemidi.emotion.visual import analyze_visual
-
-    return ModalityModels(FaceAnalyzer(), TextEmotion(), transcribe, analyze_visual, analyze_audio)
 
 
 class VideoAnalyzer:

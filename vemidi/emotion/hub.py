@@ -208,8 +208,8 @@ def hub_models(ids: dict[str, str] | None = None):
     Raises:
         ModelLoadError: a model is neither in the Hugging Face cache nor downloadable.
     """
-    from vemidi.emotion.analyze import ModalityModels
     from vemidi.emotion.faces import FaceAnalyzer
+    from vemidi.emotion.models import ModalityModels
 
     models = HubModels({**HUB_MODELS, **(ids or {})})
     models.load_all()

@@ -29,7 +29,7 @@ def _train(args: argparse.Namespace) -> int:
         ) from e
     from tqdm import tqdm
 
-    from vemidi.cli import progress_bar
+    from vemidi.cli.common import progress_bar
     from vemidi.music.model import debug_config
     from vemidi.training.corpus import COLLECTIONS, corpus_files, parse_corpus
     from vemidi.training.train import EMBEDDED_MODEL, TrainConfig, export, train
@@ -89,7 +89,7 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from vemidi.cli import progress_bar
+    from vemidi.cli.common import progress_bar
     from vemidi.training.evaluate import EvalConfig
     from vemidi.training.report import run_evaluation, save, summary_lines
     from vemidi.weights import load_music_model

@@ -9,7 +9,7 @@ from pathlib import Path
 
 
 def _soundtrack(args: argparse.Namespace) -> int:
-    from vemidi.cli import parse_seconds_list, prepare_outputs, progress_bar
+    from vemidi.cli.common import parse_seconds_list, prepare_outputs, progress_bar
     from vemidi.emotion.analyze import AnalysisConfig
     from vemidi.errors import InvalidInputError
     from vemidi.media.mux import publish
@@ -76,7 +76,7 @@ def _soundtrack(args: argparse.Namespace) -> int:
 
 def register(commands: argparse._SubParsersAction) -> None:
     """Add the ``soundtrack`` subcommand."""
-    from vemidi.cli import add_sampling_arguments
+    from vemidi.cli.common import add_sampling_arguments
 
     p = commands.add_parser("soundtrack", help="analyse a video and give it an original score")
     p.add_argument("video", help="mp4, mov, webm, mkv or avi file")

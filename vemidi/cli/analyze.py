@@ -37,7 +37,7 @@ def table(analysis: object) -> list[str]:
 
 
 def _analyze(args: argparse.Namespace) -> int:
-    from vemidi.cli import prepare_outputs, progress_bar
+    from vemidi.cli.common import prepare_outputs, progress_bar
     from vemidi.emotion.analyze import AnalysisConfig, make_analyzer
     from vemidi.media.probe import probe
 

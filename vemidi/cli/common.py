@@ -1,22 +1,16 @@
-"""Command-line front end: ``vemidi compose`` (more subcommands register themselves here).
-
-Every :class:`VemidiError` becomes one line on stderr and exit code 2; progress bars go to
-stderr, results to the files named on the command line and a short report to stdout.
-"""
+"""What the subcommands share: progress bars, output-path checks, argument helpers."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import logging
 import math
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from vemidi import __version__
-from vemidi.errors import InvalidInputError, VemidiError
+from vemidi.errors import InvalidInputError
 
 Progress = Callable[[float, str], None]
 
@@ -139,91 +133,3 @@ def plan_config_from_args(args: argparse.Namespace) -> object:
     return PlanConfig(
         tempo_bpm=args.tempo, beats_per_bar=args.beats_per_bar, percussion=args.percussion
     )
-
-
-def _compose(args: argparse.Namespace) -> int:
-    from vemidi.config import CutConfig
-    from vemidi.music.compose import ComposeRequest, compose
-    from vemidi.synth import render_soundtrack, write_wav
-
-    prepare_outputs(args.output, args.wav, args.json)
-    options = dict(
-        cuts_s=parse_seconds_list(args.cuts),
-        sampling=sampling_from_args(args),
-        cut_config=CutConfig(min_gap_s=args.min_cut_gap),
-        plan_config=plan_config_from_args(args),
-        more_instruments=args.instruments == "more",
-        model=args.model,
-    )
-    if args.segments:
-        request = ComposeRequest(args.duration, read_segments(args.segments), **options)
-    else:
-        request = ComposeRequest.constant(args.duration, args.valence, args.arousal, **options)
-    from vemidi.weights import load_music_model
-
-    load_music_model(request.model)  # fail on a bad model name before the progress bar starts
-    with progress_bar("composing") as progress:
-        piece = compose(request, progress)
-    piece.write_midi(args.output)
-    summary = piece.summary()
-    if args.wav:
-        write_wav(args.wav, render_soundtrack(piece.midi, request.duration_s, args.soundfont))
-    if args.json:
-        Path(args.json).write_text(json.dumps(summary, indent=2))
-    hits, targets = len(summary["cuts_hit_s"]), len(summary["cuts_targeted_s"])
-    print(
-        f"model {summary['model']}: {summary['tempo_bpm']:.0f} bpm, {summary['keys'][0]}, "
-        f"{summary['n_notes']} notes in {summary['duration_s']} s, chords struck on "
-        f"{hits}/{targets} cuts, wrote {args.output}"
-        + (f", {args.wav}" if args.wav else "")
-        + (f", {args.json}" if args.json else "")
-    )
-    return 0
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The argparse parser with every subcommand."""
-    parser = argparse.ArgumentParser(
-        prog="vemidi", description="Emotion- and cut-aware soundtracks for videos (EMSYNC)."
-    )
-    parser.add_argument("--version", action="version", version=f"vemidi {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
-    commands = parser.add_subparsers(dest="command", required=True)
-
-    p = commands.add_parser("compose", help="compose MIDI for a duration, an emotion and cuts")
-    p.add_argument("--valence", type=float, default=0.0, help="-1 (negative) ... 1 (positive)")
-    p.add_argument("--arousal", type=float, default=0.0, help="-1 (calm) ... 1 (excited)")
-    p.add_argument("--duration", type=float, required=True, help="length in seconds")
-    p.add_argument("--cuts", default=None, help="boundary times, e.g. 4.2,11.0")
-    p.add_argument("--segments", default=None, help="JSON file of emotion segments")
-    add_sampling_arguments(p)
-    p.add_argument("-o", "--output", required=True, help="MIDI file to write")
-    p.add_argument("--wav", default=None, help="also render audio to this WAV file")
-    p.add_argument("--soundfont", default=None, help=".sf2/.sf3 file (default: first found)")
-    p.add_argument("--json", default=None, help="write a JSON summary here")
-    p.set_defaults(handler=_compose)
-
-    from vemidi import cli_analyze, cli_soundtrack, cli_train
-
-    cli_analyze.register(commands)
-    cli_soundtrack.register(commands)
-    cli_train.register(commands)
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; returns the exit code (2 for any user error)."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
-    try:
-        return args.handler(args)
-    except VemidiError as e:
-        print(f"vemidi: error: {e}", file=sys.stderr)
-        return 2
-    except OSError as e:  # unwritable output path, full disk, ...
-        print(f"vemidi: error: {e.strerror or e}: {e.filename or ''}".rstrip(": "), file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("vemidi: interrupted", file=sys.stderr)
-        return 130
