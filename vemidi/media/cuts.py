@@ -72,6 +72,8 @@ def detect_cuts(
         video = open_video(str(path), backend="pyav")
         manager = SceneManager()
         manager.add_detector(AdaptiveDetector(adaptive_threshold=threshold))
+        thumbnails = _thumbnail_recorder()
+        manager.add_detector(thumbnails)
         if downscale:
             manager.downscale = downscale
         manager.detect_scenes(video, show_progress=False)
@@ -79,55 +81,55 @@ def detect_cuts(
     except Exception as e:  # scenedetect wraps decoder failures in several types
         raise MediaError(f"scene detection failed on {Path(path).name} ({reason(e)}).") from e
     candidates = [round(start.seconds, 3) for start, _ in scenes[1:]]
-    detected = _confirm(path, candidates)
+    detected = _confirm(candidates, thumbnails.times, thumbnails.pictures)
     kept = thin_cuts(detected, min_gap_s)
     return Cuts(tuple(detected), tuple(kept), tuple(segments_between(kept, duration_s)))
 
 
-def _confirm(path: str | Path, candidates: list[float]) -> list[float]:
+def _thumbnail_recorder():
+    """A PySceneDetect detector that finds nothing and keeps a 32x18 thumbnail of every frame
+    (from the same decoding pass, so confirming candidates costs no second decode)."""
+    import cv2
+    from scenedetect.detector import SceneDetector
+
+    class Recorder(SceneDetector):
+        def __init__(self) -> None:
+            super().__init__()
+            self.times: list[float] = []
+            self.pictures: list = []
+
+        def process_frame(self, timecode, frame_img) -> list:
+            self.times.append(float(timecode.seconds))
+            self.pictures.append(cv2.resize(frame_img, (32, 18), interpolation=cv2.INTER_AREA))
+            return []
+
+    return Recorder()
+
+
+def _confirm(candidates: list[float], times: list[float], pictures: list) -> list[float]:
     """The candidates that are real cuts, each moved onto its exact frame boundary.
 
     AdaptiveDetector compares single frames, so a flash (a lightning strike, a strobe, a camera
     flash) reads as a cut, and a strobe next to a real cut shifts it by the flash's frames. Around
-    each candidate we decode about a second of small thumbnails and, at every frame boundary,
-    compare the median picture of the :data:`STEADY_FRAMES` frames before with that of the
-    frames after: a flash leaves both medians on the same shot, a cut does not. The best step
-    within :data:`SEARCH_S` is the cut if it reaches :data:`MIN_STEP`.
+    each candidate we look at the thumbnails of every frame and, at every frame boundary, compare
+    the median picture of the :data:`STEADY_FRAMES` frames before with that of the frames
+    after: a flash leaves both medians on the same shot, a cut does not. The best step within
+    :data:`SEARCH_S` is the cut if it reaches :data:`MIN_STEP`.
     """
-    import av
+    import bisect
 
-    confirmed: list[float] = []
-    if not candidates:
-        return confirmed
-    with av.open(str(path)) as container:
-        stream = container.streams.video[0]
-        first = next(container.decode(stream), None)
-        origin = float(first.time or 0.0) if first is not None else 0.0
-        for candidate in candidates:
-            margin = SEARCH_S + 0.3
-            times, stack = _thumbnails(container, stream, origin, candidate - margin,
-                                       candidate + margin)  # fmt: skip
-            at, step = _strongest_step(times, stack, candidate)
-            if at is not None and step >= MIN_STEP and (not confirmed or at > confirmed[-1]):
-                confirmed.append(round(at, 3))
-    return confirmed
-
-
-def _thumbnails(container, stream, origin: float, lo_s: float, hi_s: float):
-    """Times (from the first frame) and 32x18 RGB thumbnails of the frames in [lo_s, hi_s]."""
     import numpy as np
 
-    if stream.time_base is not None:
-        container.seek(int(max(0.0, origin + lo_s) / stream.time_base), stream=stream)
-    times, thumbs = [], []
-    for frame in container.decode(stream):
-        t = float(frame.time or 0.0) - origin
-        if t > hi_s:
-            break
-        if t >= lo_s:
-            times.append(t)
-            thumbs.append(frame.to_ndarray(format="rgb24", width=32, height=18))
-    return times, np.asarray(thumbs, dtype=np.float32)
+    confirmed: list[float] = []
+    margin = SEARCH_S + 0.3
+    for candidate in candidates:
+        lo = bisect.bisect_left(times, candidate - margin)
+        hi = bisect.bisect_right(times, candidate + margin)
+        stack = np.asarray(pictures[lo:hi], dtype=np.float32)
+        at, step = _strongest_step(times[lo:hi], stack, candidate)
+        if at is not None and step >= MIN_STEP and (not confirmed or at > confirmed[-1]):
+            confirmed.append(round(at, 3))
+    return confirmed
 
 
 def _strongest_step(times: list[float], stack, candidate: float) -> tuple[float | None, float]:

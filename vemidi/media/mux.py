@@ -77,7 +77,7 @@ def mux(
 
     check_choice("audio mode", mode, AUDIO_MODES)
     video_path, out_path = Path(video_path), Path(out_path)
-    info = probe(video_path, max_duration_s=float("inf"))
+    info = probe(video_path, max_duration_s=float("inf"), decode_end=False)
     if not info.has_audio:
         mode = "replace"
     with tempfile.TemporaryDirectory(prefix="vemidi-mux-") as tmp:

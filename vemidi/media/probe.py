@@ -69,12 +69,15 @@ def _rotation(container, stream) -> int:
     return 0
 
 
-def probe(path: str | Path, max_duration_s: float = DEFAULT_MAX_DURATION_S) -> VideoInfo:
+def probe(
+    path: str | Path, max_duration_s: float = DEFAULT_MAX_DURATION_S, decode_end: bool = True
+) -> VideoInfo:
     """Probe a video file: the checks every command runs before any work.
 
     The duration counts from the first frame's timestamp (a stream may start at 30 s) to the
     end of the last frame that actually decodes (a truncated file's header still claims its
-    full length).
+    full length). ``decode_end=False`` trusts the header's end instead (for a caller that needs
+    only the streams, such as muxing a file already probed).
 
     Raises:
         MediaError: the file is missing, empty or unreadable, is a still image or has no video
@@ -85,7 +88,7 @@ def probe(path: str | Path, max_duration_s: float = DEFAULT_MAX_DURATION_S) -> V
     path = Path(path)
     with open_container(path) as container:
         name = container.format.name
-        if name == "image2" or name.endswith("_pipe") or name in ("gif", "apng"):
+        if name == "image2" or name.endswith("_pipe"):
             raise MediaError(f"{path.name} is a still image, not a video.")
         if not container.streams.video:
             kind = "an audio file" if container.streams.audio else "not a video"
@@ -101,7 +104,7 @@ def probe(path: str | Path, max_duration_s: float = DEFAULT_MAX_DURATION_S) -> V
                 f"{path.name} has {width}x{height} frames; the smallest supported is "
                 f"{MIN_SIDE_PX}x{MIN_SIDE_PX}."
             )
-        start_s, end_s, rotation = _span_s(container, stream, path)
+        start_s, end_s, rotation = _span_s(container, stream, path, decode_end)
         duration_s = end_s - start_s
         if duration_s < MIN_DURATION_S:
             raise MediaError(
@@ -127,7 +130,7 @@ def probe(path: str | Path, max_duration_s: float = DEFAULT_MAX_DURATION_S) -> V
         )
 
 
-def _span_s(container, stream, path: Path) -> tuple[float, float, int]:
+def _span_s(container, stream, path: Path, decode_end: bool) -> tuple[float, float, int]:
     """(first frame's time, end of the last decodable frame, rotation in degrees).
 
     Decodes the first frame, then seeks to a few seconds before the end the header claims and
@@ -147,6 +150,8 @@ def _span_s(container, stream, path: Path) -> tuple[float, float, int]:
     start_s = float(first.time)
     rotation = round(-(getattr(first, "rotation", 0) or 0)) % 360
     claimed = _claimed_end_s(container, stream, start_s)
+    if not decode_end and claimed is not None:
+        return start_s, claimed, rotation
     last = start_s
     if claimed is not None and claimed - _TAIL_S > start_s and stream.time_base is not None:
         try:
