@@ -12,32 +12,35 @@ def _soundtrack(args: argparse.Namespace) -> int:
     from vemidi.cli.common import parse_seconds_list, prepare_outputs, progress_bar
     from vemidi.emotion.analyze import AnalysisConfig
     from vemidi.errors import InvalidInputError
+    from vemidi.inputs import controls_from
     from vemidi.media.mux import publish
     from vemidi.media.probe import probe
-    from vemidi.pipeline import Controls, Pipeline
+    from vemidi.pipeline import Pipeline
     from vemidi.synth import resolve_soundfont
     from vemidi.weights import load_music_model
 
     if Path(args.output).suffix.lower() != ".mp4":
         raise InvalidInputError(f"the output must be an .mp4 file; got {args.output}.")
     prepare_outputs(args.output, args.midi, args.wav, args.json, args.pianoroll)
-    controls = Controls(
-        valence=args.valence,
-        arousal=args.arousal,
-        per_scene=args.per_scene,
-        cuts_s=None if args.cuts is None else parse_seconds_list(args.cuts),
-        seed=args.seed,
-        temperature=args.temperature,
-        top_p=args.top_p,
-        top_k=args.top_k,
-        more_instruments=args.instruments == "more",
-        soundfont=args.soundfont,
-        audio_mode=args.audio_mode,
-        min_cut_gap_s=args.min_cut_gap,
-        model=args.model,
-        tempo_bpm=args.tempo,
-        beats_per_bar=args.beats_per_bar,
-        percussion=args.percussion,
+    controls = controls_from(  # the same typing and bounds as the app and its API
+        {
+            "valence": args.valence,
+            "arousal": args.arousal,
+            "per_scene": args.per_scene,
+            "cuts_s": None if args.cuts is None else parse_seconds_list(args.cuts),
+            "seed": args.seed,
+            "temperature": args.temperature,
+            "top_p": args.top_p,
+            "top_k": args.top_k,
+            "more_instruments": args.instruments == "more",
+            "soundfont": args.soundfont,
+            "audio_mode": args.audio_mode,
+            "min_cut_gap_s": args.min_cut_gap,
+            "model": args.model,
+            "tempo_bpm": args.tempo,
+            "beats_per_bar": args.beats_per_bar,
+            "percussion": args.percussion,
+        }
     )
     config = AnalysisConfig(max_duration_s=args.max_duration, min_cut_gap_s=args.min_cut_gap)
     # Cheap checks first, so that bad input fails before minutes of analysis.
