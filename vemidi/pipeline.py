@@ -15,10 +15,11 @@ import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from vemidi import background
 from vemidi.config import CutConfig, PlanConfig, SamplingConfig, check_choice, check_range
 from vemidi.emotion.analyze import PROFILES
 
@@ -255,13 +256,15 @@ class Pipeline:
             write_wav(work["wav"], audio)
             report(0.85, f"muxing ({controls.audio_mode}) and drawing the piano roll")
             # ffmpeg's AAC encoding waits in a subprocess: the piano roll is drawn meanwhile.
-            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="vemidi-mux") as pool:
-                muxing = pool.submit(mux, video, audio, work["mp4"], controls.audio_mode)
+            muxing = background.pool().submit(mux, video, audio, work["mp4"], controls.audio_mode)
+            try:
                 notes = piece.result.decoded.notes
                 roll = ("vemidi soundtrack", notes, analysis.duration_s,
                         list(piece.result.targets_s), piece.plan)  # fmt: skip
                 save_grid([roll], work["png"], columns=1)
-                muxing.result()
+            finally:
+                wait([muxing])  # ffmpeg is done with the folder before it can be removed
+            muxing.result()
             record = {
                 "video": video.name,
                 "profile": self.profile,

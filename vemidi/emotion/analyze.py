@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from vemidi import background
 from vemidi.config import check_choice, check_range
 from vemidi.emotion.affect import to_valence_arousal
 from vemidi.emotion.fusion import DEFAULT_WEIGHTS, MODALITIES, ModalityResult, fuse
@@ -139,25 +139,24 @@ class VideoAnalyzer:
         # Cut detection decodes every frame in PyAV and numpy, which release the GIL: it runs
         # in a thread beside the other modalities (30 s clip: 1.1 s that no longer add up;
         # bench/analyze_speed.py).
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="vemidi-cuts") as pool:
-            finding_cuts = pool.submit(
-                detect_cuts, path, info.duration_s, cfg.cut_threshold, cfg.min_cut_gap_s
-            )
-            report(0.05, "sampling frames (scene cuts alongside)")
-            # At most max_frames in all: a 10-minute video at 2 frames/s held 830 MB of frames.
-            rate_hz = min(cfg.frame_rate_hz, cfg.max_frames / max(info.duration_s, 1e-3))
-            frames = [(f.time_s, f.rgb) for f in sample_frames(path, rate_hz, cfg.max_side_px)]
-            audio = decode_audio(path, AUDIO_RATE_HZ, info.start_s) if info.has_audio else None
-            report(0.2, "faces")
-            m.faces.start_video()
-            results = {"faces": m.faces.analyze(frames)}
-            report(0.4, "speech")
-            transcript = m.transcribe(audio) if audio is not None else []
-            results["speech"] = speech_result(transcript, m.text_emotion)
-            report(0.55, "on-screen text")
-            results["text"] = analyze_onscreen_text(frames, m.text_emotion, cfg.ocr_frames)
-            report(0.7, "scene cuts")
-            cuts = finding_cuts.result()
+        finding_cuts = background.pool().submit(
+            detect_cuts, path, info.duration_s, cfg.cut_threshold, cfg.min_cut_gap_s
+        )
+        report(0.05, "sampling frames (scene cuts alongside)")
+        # At most max_frames in all: a 10-minute video at 2 frames/s held 830 MB of frames.
+        rate_hz = min(cfg.frame_rate_hz, cfg.max_frames / max(info.duration_s, 1e-3))
+        frames = [(f.time_s, f.rgb) for f in sample_frames(path, rate_hz, cfg.max_side_px)]
+        audio = decode_audio(path, AUDIO_RATE_HZ, info.start_s) if info.has_audio else None
+        report(0.2, "faces")
+        m.faces.start_video()
+        results = {"faces": m.faces.analyze(frames)}
+        report(0.4, "speech")
+        transcript = m.transcribe(audio) if audio is not None else []
+        results["speech"] = speech_result(transcript, m.text_emotion)
+        report(0.55, "on-screen text")
+        results["text"] = analyze_onscreen_text(frames, m.text_emotion, cfg.ocr_frames)
+        report(0.7, "scene cuts")
+        cuts = finding_cuts.result()
         report(0.8, "audio and image content")
         results["audio"] = _audio(m.audio, audio, 0.0, info.duration_s)
         results["visual"] = m.visual([rgb for _, rgb in frames])
