@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -126,3 +127,82 @@ def story_video(folder: Path) -> Path:
     frames = [face_card] * 75 + [np.asarray(text)] * 75
     audio = speak("I am very happy today. This is a wonderful day.", 6.0, words_per_min=130)
     return write_video(folder / "story.mp4", frames, audio=audio)
+
+
+# Unusual and malformed media for the reliability suite (tests/test_reliability.py, and the CLI
+# and app tests that reuse some): each built with real encoders or by damaging a real file.
+EDGE_RED, EDGE_BLUE, EDGE_GREY = (200, 30, 30), (20, 40, 200), (128, 128, 128)
+
+
+def _ffmpeg(*args: str) -> None:
+    from vemidi.media.mux import ffmpeg_binary
+
+    subprocess.run([ffmpeg_binary(), "-nostdin", "-y", "-loglevel", "error", *args], check=True)
+
+
+def _base(folder: Path) -> Path:
+    return write_video(folder / "base.mp4", cards([EDGE_RED, EDGE_BLUE], 3.0), audio=tone(6.0))
+
+
+def edge_case(case: str, folder: Path) -> Path:
+    """The file of one case (each built from real encoders or by damaging a real file)."""
+    path = folder / f"{case}.mp4"
+    if case == "plain":
+        return _base(folder)
+    if case == "no audio":
+        return write_video(path, cards([EDGE_RED, EDGE_BLUE], 3.0))
+    if case == "rotated 90":
+        return write_video(path, cards([EDGE_RED, EDGE_BLUE], 3.0), rotation_deg=90)
+    if case == "portrait odd size":
+        return write_video(path, cards([EDGE_RED, EDGE_GREY], 2.0, size=(90, 160)))
+    if case in ("webm vp9", "avi mpeg4", "mov", "mkv"):
+        suffix, codec, audio = {"webm vp9": (".webm", "libvpx-vp9", "libopus"),
+                                "avi mpeg4": (".avi", "mpeg4", "mp3"),
+                                "mov": (".mov", "libx264", "aac"),
+                                "mkv": (".mkv", "libx264", "aac")}[case]  # fmt: skip
+        rate = 48000 if audio == "libopus" else 44100
+        return write_video(path.with_suffix(suffix), cards([EDGE_RED, EDGE_BLUE], 2.0),
+                           audio=tone(4.0, rate_hz=rate), audio_rate_hz=rate,
+                           video_codec=codec, audio_codec=audio)  # fmt: skip
+    if case == "variable frame rate":
+        out = path.with_suffix(".mkv")
+        _ffmpeg("-i", str(_base(folder)), "-vf", "setpts='PTS+0.02*sin(N)/TB'", "-fps_mode",
+                "vfr", "-c:a", "copy", str(out))  # fmt: skip
+        return out
+    if case == "starts at 30 s":
+        out = path.with_suffix(".mkv")
+        _ffmpeg("-i", str(_base(folder)), "-c", "copy", "-output_ts_offset", "30", str(out))
+        return out
+    if case == "truncated, index in front":
+        whole = folder / "front.mp4"
+        _ffmpeg("-i", str(_base(folder)), "-c", "copy", "-movflags", "+faststart", str(whole))
+        data = whole.read_bytes()
+        path.write_bytes(data[: len(data) // 2])
+        return path
+    if case == "truncated, index lost":
+        path.write_bytes(_base(folder).read_bytes()[:3000])
+        return path
+    if case == "text file named .mp4":
+        path.write_text("hello, I am not a video")
+        return path
+    if case == "empty file":
+        path.write_bytes(b"")
+        return path
+    if case in ("jpeg still", "png still"):
+        from PIL import Image
+
+        out = path.with_suffix(".jpg" if case == "jpeg still" else ".png")
+        Image.new("RGB", (320, 200), EDGE_RED).save(out)
+        return out
+    if case == "audio only":
+        out = path.with_suffix(".m4a")
+        _ffmpeg("-i", str(_base(folder)), "-vn", "-c:a", "copy", str(out))
+        return out
+    if case == "tiny frames":
+        return write_video(path, cards([EDGE_RED], 2.0, size=(34, 18)))
+    if case == "a blip of 0.4 s":
+        return write_video(path, cards([EDGE_RED], 0.4))
+    if case == "random bytes":
+        path.write_bytes(np.random.default_rng(0).integers(0, 256, 50_000, np.uint8).tobytes())
+        return path
+    raise ValueError(case)

@@ -93,13 +93,21 @@ def test_client_analyze_then_generate(client, story):
     assert "struck on 1/1 cuts" in report
 
 
-@pytest.mark.parametrize("kind", ["not a video", "corrupt", "too long", "too large"])
+@pytest.mark.parametrize("kind", ["not a video", "corrupt", "too long", "too large",
+                                  "tiny frames", "a blip of 0.4 s", "starts at 30 s"])  # fmt: skip
 def test_bad_input_is_one_clear_error_and_the_app_keeps_serving(client, story, tmp_path, kind):
     from gradio_client import handle_file
-    from media_factory import cards, write_video
+    from media_factory import cards, edge_case, write_video
 
     path = tmp_path / "bad.mp4"
-    if kind == "not a video":
+    if kind == "starts at 30 s":  # not bad: analysed from its first frame, 6 s long
+        out = client.predict(handle_file(str(edge_case(kind, tmp_path))), "embedded",
+                             api_name="/analyze")  # fmt: skip
+        assert "valence" in out[0]
+        return
+    if kind in ("tiny frames", "a blip of 0.4 s"):
+        path = edge_case(kind, tmp_path)
+    elif kind == "not a video":
         path.write_text("hello, I am a text file")
     elif kind == "corrupt":
         path.write_bytes(story.read_bytes()[:4000])
@@ -111,8 +119,12 @@ def test_bad_input_is_one_clear_error_and_the_app_keeps_serving(client, story, t
         client.predict(handle_file(str(path)), "embedded", api_name="/analyze")
     message = str(error.value)
     expected = {"not a video": "not a readable video", "corrupt": "bad.mp4",
-                "too long": "the limit is 20 s", "too large": "size"}[kind]  # fmt: skip
+                "too long": "the limit is 20 s", "too large": "size",
+                "tiny frames": "the smallest supported is 48x48",
+                "a blip of 0.4 s": "the shortest supported is 1 s"}[kind]  # fmt: skip
     assert expected in message and "Traceback" not in message
+    if kind != "too large":  # that one is gradio_client's own check, naming the local file
+        assert "/tmp/" not in message and "Errno" not in message  # no server path, no errno
     out = client.predict(api_name="/use_detected", video=handle_file(str(story)),
                          profile="embedded")  # fmt: skip
     assert out[2] == "3.00"  # the next request works (and is served from the cache)

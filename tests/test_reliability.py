@@ -7,92 +7,14 @@ no temporary files behind. ``CASES`` is the corpus; the README quotes its size.
 
 from __future__ import annotations
 
-import subprocess
 import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
-from media_factory import cards, tone, write_video
+from media_factory import edge_case
 
 from vemidi.errors import VemidiError
-from vemidi.media.mux import ffmpeg_binary
-
-RED, BLUE, GREY = (200, 30, 30), (20, 40, 200), (128, 128, 128)
-
-
-def _ffmpeg(*args: str) -> None:
-    subprocess.run([ffmpeg_binary(), "-nostdin", "-y", "-loglevel", "error", *args], check=True)
-
-
-def _base(folder: Path) -> Path:
-    return write_video(folder / "base.mp4", cards([RED, BLUE], 3.0), audio=tone(6.0))
-
-
-def _make(case: str, folder: Path) -> Path:
-    """The file of one case (each built from real encoders or by damaging a real file)."""
-    path = folder / f"{case}.mp4"
-    if case == "plain":
-        return _base(folder)
-    if case == "no audio":
-        return write_video(path, cards([RED, BLUE], 3.0))
-    if case == "rotated 90":
-        return write_video(path, cards([RED, BLUE], 3.0), rotation_deg=90)
-    if case == "portrait odd size":
-        return write_video(path, cards([RED, GREY], 2.0, size=(90, 160)))
-    if case in ("webm vp9", "avi mpeg4", "mov", "mkv"):
-        suffix, codec, audio = {"webm vp9": (".webm", "libvpx-vp9", "libopus"),
-                                "avi mpeg4": (".avi", "mpeg4", "mp3"),
-                                "mov": (".mov", "libx264", "aac"),
-                                "mkv": (".mkv", "libx264", "aac")}[case]  # fmt: skip
-        rate = 48000 if audio == "libopus" else 44100
-        return write_video(path.with_suffix(suffix), cards([RED, BLUE], 2.0),
-                           audio=tone(4.0, rate_hz=rate), audio_rate_hz=rate,
-                           video_codec=codec, audio_codec=audio)  # fmt: skip
-    if case == "variable frame rate":
-        out = path.with_suffix(".mkv")
-        _ffmpeg("-i", str(_base(folder)), "-vf", "setpts='PTS+0.02*sin(N)/TB'", "-fps_mode",
-                "vfr", "-c:a", "copy", str(out))  # fmt: skip
-        return out
-    if case == "starts at 30 s":
-        out = path.with_suffix(".mkv")
-        _ffmpeg("-i", str(_base(folder)), "-c", "copy", "-output_ts_offset", "30", str(out))
-        return out
-    if case == "truncated, index in front":
-        whole = folder / "front.mp4"
-        _ffmpeg("-i", str(_base(folder)), "-c", "copy", "-movflags", "+faststart", str(whole))
-        data = whole.read_bytes()
-        path.write_bytes(data[: len(data) // 2])
-        return path
-    if case == "truncated, index lost":
-        path.write_bytes(_base(folder).read_bytes()[:3000])
-        return path
-    if case == "text file named .mp4":
-        path.write_text("hello, I am not a video")
-        return path
-    if case == "empty file":
-        path.write_bytes(b"")
-        return path
-    if case in ("jpeg still", "png still"):
-        from PIL import Image
-
-        out = path.with_suffix(".jpg" if case == "jpeg still" else ".png")
-        Image.new("RGB", (320, 200), RED).save(out)
-        return out
-    if case == "audio only":
-        out = path.with_suffix(".m4a")
-        _ffmpeg("-i", str(_base(folder)), "-vn", "-c:a", "copy", str(out))
-        return out
-    if case == "tiny frames":
-        return write_video(path, cards([RED], 2.0, size=(34, 18)))
-    if case == "a blip of 0.4 s":
-        return write_video(path, cards([RED], 0.4))
-    if case == "random bytes":
-        path.write_bytes(np.random.default_rng(0).integers(0, 256, 50_000, np.uint8).tobytes())
-        return path
-    raise ValueError(case)
-
 
 # case -> expected: a length in seconds, or words the one sentence must contain
 CASES = {
@@ -135,7 +57,7 @@ def test_every_case_gets_music_or_one_sentence(pipeline, tmp_path, case):
     from vemidi.media.probe import probe
     from vemidi.pipeline import Controls
 
-    path = _make(case, tmp_path)
+    path = edge_case(case, tmp_path)
     before = _vemidi_temp_files()
     expected = CASES[case]
     start = time.perf_counter()
@@ -157,3 +79,23 @@ def test_every_case_gets_music_or_one_sentence(pipeline, tmp_path, case):
             assert 1.0 < played < 5.5  # the truncated half of 6 s
     assert time.perf_counter() - start < 10.0
     assert _vemidi_temp_files() <= before  # nothing left behind
+
+
+CLI_CASES = ["text file named .mp4", "jpeg still", "audio only", "tiny frames", "a blip of 0.4 s"]
+
+
+@pytest.mark.parametrize("case", CLI_CASES)
+def test_the_cli_says_one_line_and_exits_2(tmp_path, case):
+    import subprocess
+    import sys
+
+    path = edge_case(case, tmp_path)
+    out_mp4 = tmp_path / "out" / "scored.mp4"
+    start = time.perf_counter()
+    out = subprocess.run([sys.executable, "-m", "vemidi", "soundtrack", str(path), "-o",
+                          str(out_mp4)], capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert time.perf_counter() - start < 10.0
+    lines = out.stderr.strip().splitlines()
+    assert out.returncode == 2 and len(lines) == 1, out.stderr[-2000:]
+    assert lines[0].startswith("vemidi: error: ") and CASES[case] in lines[0]
+    assert str(tmp_path) not in lines[0] and not out_mp4.exists()
