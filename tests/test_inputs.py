@@ -56,3 +56,37 @@ def test_reasons_keep_no_server_paths_or_errno():
     assert reason(ValueError("[Errno 2] cannot open '/srv/uploads/u1/clip.mkv'\nmore")) == (
         "cannot open 'clip.mkv'"
     )
+
+
+LIMITS = {  # field: (lowest accepted, highest accepted, a value below, a value above)
+    "valence": (-1.0, 1.0, -1.01, 1.01),
+    "arousal": (-1.0, 1.0, -1.5, 2.0),
+    "temperature": (0.05, 5.0, 0.0, 5.5),
+    "top_p": (0.01, 1.0, 0.0, 1.2),
+    "top_k": (0, 10_000, -1, 10_001),
+    "seed": (0, 2**32 - 1, -1, 2**32),
+    "min_cut_gap_s": (0.0, 60.0, -0.1, 61.0),
+    "tempo_bpm": (30.0, 240.0, 29.0, 241.0),
+    "beats_per_bar": (2, 7, 1, 8),
+}
+
+
+@pytest.mark.parametrize("field", list(LIMITS))
+def test_every_numeric_control_at_and_beyond_its_limits(field):
+    """Through the one function the app, its API and the CLI share: the limits pass, one step
+    beyond is one sentence naming the field and its range."""
+    low, high, below, above = LIMITS[field]
+    for value in (low, high, str(low)):
+        controls_from({field: value})
+    for value in (below, above):
+        with pytest.raises(InvalidInputError) as error:
+            controls_from({field: value})
+        assert str(error.value).startswith(f"{field} must be between ")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("audio_mode", "loud"), ("percussion", "maybe"), ("soundfont", 3)]
+)
+def test_choices_and_text_fields_are_checked(field, value):
+    with pytest.raises(InvalidInputError, match=field.replace("_", "[ _]")):
+        controls_from({field: value})
