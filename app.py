@@ -47,6 +47,28 @@ HEAVY_CONCURRENCY = int(os.environ.get("VEMIDI_CONCURRENCY", 2))
 TORCH_THREADS = int(os.environ.get("VEMIDI_TORCH_THREADS", 1))
 
 
+class _CheckedByVemidi:
+    """Pass a value Gradio cannot read as a number on to the handler unchanged, where
+    :mod:`vemidi.inputs` reports it in one sentence with the field's name (Gradio's own answer
+    to text or NaN typed through the API is a multi-line "Could not preprocess" message)."""
+
+    def preprocess(self, payload):
+        try:
+            return super().preprocess(payload)
+        except Exception:  # Gradio raises several types here; the handler checks every field
+            return payload
+
+
+class Number(_CheckedByVemidi, gr.Number):
+    def get_block_name(self) -> str:
+        return "number"  # the same widget in the page
+
+
+class Slider(_CheckedByVemidi, gr.Slider):
+    def get_block_name(self) -> str:
+        return "slider"
+
+
 def spaces_bootstrap() -> None:
     """On Hugging Face Spaces, install requirements-nodeps.txt with ``--no-deps`` once.
 
@@ -304,7 +326,7 @@ def build() -> gr.Blocks:
         gr.Markdown("## Steer the music")
         with gr.Row():
             valence, arousal = (
-                gr.Slider(-1, 1, value=0, step=0.05, label=name.title(), info=info, elem_id=name)
+                Slider(-1, 1, value=0, step=0.05, label=name.title(), info=info, elem_id=name)
                 for name, info in (("valence", "negative ... positive"),
                                    ("arousal", "calm ... excited"))
             )  # fmt: skip
@@ -318,9 +340,9 @@ def build() -> gr.Blocks:
             per_scene = gr.Checkbox(label="Follow the emotion scene by scene", value=False)
         with gr.Accordion("More settings", open=False):
             with gr.Row():
-                seed = gr.Number(value=0, precision=0, label="Seed")
-                temperature = gr.Slider(0.5, 2.0, value=1.0, step=0.05, label="Temperature")
-                top_p = gr.Slider(0.1, 1.0, value=0.95, step=0.05, label="Top-p")
+                seed = Number(value=0, precision=0, label="Seed")
+                temperature = Slider(0.5, 2.0, value=1.0, step=0.05, label="Temperature")
+                top_p = Slider(0.1, 1.0, value=0.95, step=0.05, label="Top-p")
             with gr.Row():
                 instruments = gr.Radio(
                     ["fewer (1-2)", "more (3+)"], value="more (3+)", label="Instruments"
@@ -344,7 +366,7 @@ def build() -> gr.Blocks:
                     info="auto: where the mood is excited (arousal > 0)",
                     elem_id="percussion",
                 )
-                tempo = gr.Number(
+                tempo = Number(
                     value=0, precision=0, minimum=0, maximum=240, label="Tempo (bpm)",
                     info="0: from arousal (60-132 bpm)",
                 )  # fmt: skip

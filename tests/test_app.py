@@ -135,6 +135,8 @@ def test_bad_input_is_one_clear_error_and_the_app_keeps_serving(client, story, t
     [
         (None, "3", "seed is required."),
         (5, "1," * 50_000, "cuts_s lists 50000 times; at most 1000"),
+        ("five", "3", "seed must be a whole number; got 'five'."),
+        ("NaN", "3", "seed must be a finite number; got 'NaN'."),  # JSON has no NaN number
     ],
 )
 def test_bad_controls_through_the_api_are_one_short_sentence(client, story, seed, cuts, expected):
