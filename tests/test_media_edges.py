@@ -94,3 +94,18 @@ def test_strobes_and_flashes_are_not_cuts(tmp_path, strobe_from):
     still[70] = np.full_like(still[70], 255)
     flash = write_video(tmp_path / "flash.mp4", still)
     assert detect_cuts(flash, 6.0).detected_s == ()
+
+
+def test_mpeg4_avi_keeps_every_cut_before_and_after_reencoding(tmp_path):
+    """An MPEG-4 Part 2 AVI (re-encoded to H.264 when muxed): cuts at 4, 8 and 12 s are found
+    in the source and again in the scored MP4."""
+    from vemidi.media.cuts import detect_cuts
+    from vemidi.media.mux import mux
+
+    colours = [RED, (30, 180, 60), BLUE, (128, 128, 128)]
+    avi = write_video(tmp_path / "four.avi", cards(colours, 4.0, size=(320, 180)),
+                      audio=tone(16.0), video_codec="mpeg4", audio_codec="mp3")  # fmt: skip
+    assert detect_cuts(avi, 16.0, min_gap_s=0.0).detected_s == pytest.approx((4, 8, 12), abs=0.05)
+    scored = mux(avi, np.zeros((16 * 44100, 2), np.float32), tmp_path / "scored.mp4")
+    found = detect_cuts(scored, probe(scored).duration_s, min_gap_s=0.0).detected_s
+    assert found == pytest.approx((4, 8, 12), abs=0.05)
