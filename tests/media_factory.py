@@ -202,6 +202,10 @@ def edge_case(case: str, folder: Path) -> Path:
         return write_video(path, cards([EDGE_RED], 2.0, size=(34, 18)))
     if case == "a blip of 0.4 s":
         return write_video(path, cards([EDGE_RED], 0.4))
+    if case == "huge frames":  # 8200x8200: over the 8192x8192 limit, tiny as a file
+        _ffmpeg("-f", "lavfi", "-i", "color=black:s=8200x8200:d=1:r=2", "-c:v", "libx264",
+                "-preset", "ultrafast", str(path))  # fmt: skip
+        return path
     if case == "random bytes":
         path.write_bytes(np.random.default_rng(0).integers(0, 256, 50_000, np.uint8).tobytes())
         return path

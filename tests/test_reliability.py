@@ -38,6 +38,7 @@ CASES = {
     "tiny frames": "smallest supported is 48x48",
     "a blip of 0.4 s": "shortest supported is 1 s",
     "random bytes": "not a readable video",
+    "huge frames": "the largest supported is 8192x8192",
 }
 
 
