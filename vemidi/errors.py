@@ -6,7 +6,7 @@ Every user-facing failure is a :class:`VemidiError` whose message is one clear s
 
 from __future__ import annotations
 
-import re
+import logging
 
 
 class VemidiError(Exception):
@@ -29,11 +29,8 @@ class SynthesisError(VemidiError):
     """Rendering MIDI to audio failed (no soundfont, no FluidSynth library, ...)."""
 
 
-def reason(error: BaseException, limit: int = 120) -> str:
-    """The gist of a library's error for a user: its first line, without errno numbers or
-    folders (a server path names the file only), at most ``limit`` characters."""
-    text = getattr(error, "strerror", None) or str(error) or type(error).__name__
-    text = re.sub(r"\[Errno -?\d+\]\s*", "", text.strip().splitlines()[0] if text.strip() else "")
-    text = re.sub(r"(?:[A-Za-z]:)?(?:[\\/][^\s'\":\\/]+)+[\\/]([^\s'\":\\/]+)", r"\1", text)
-    text = text or type(error).__name__
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+def explained(kind: type[VemidiError], message: str, error: BaseException) -> VemidiError:
+    """``kind(message)`` for the user; the library's own words go to the log only (they can
+    carry server folders, errno numbers and jargon)."""
+    logging.getLogger("vemidi").warning("%s [%s: %s]", message, type(error).__name__, error)
+    return kind(message)

@@ -37,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
+    if not args.verbose:  # the error line says it; the library's details only with -v
+        logging.getLogger("vemidi").setLevel(logging.ERROR)
     try:
         return args.handler(args)
     except VemidiError as e:

@@ -13,7 +13,7 @@ import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
-from vemidi.errors import MediaError, reason
+from vemidi.errors import MediaError, explained
 from vemidi.music.boundaries import thin_cuts
 
 DEFAULT_THRESHOLD = 3.0  # AdaptiveDetector's ratio of a frame's change to its neighbours'
@@ -79,7 +79,7 @@ def detect_cuts(
         manager.detect_scenes(video, show_progress=False)
         scenes = manager.get_scene_list(start_in_scene=True)
     except Exception as e:  # scenedetect wraps decoder failures in several types
-        raise MediaError(f"scene detection failed on {Path(path).name} ({reason(e)}).") from e
+        raise explained(MediaError, f"scene detection failed on {Path(path).name}.", e) from e
     candidates = [round(start.seconds, 3) for start, _ in scenes[1:]]
     detected = _confirm(candidates, thumbnails.times, thumbnails.pictures)
     kept = thin_cuts(detected, min_gap_s)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vemidi.errors import MediaError, reason
+from vemidi.errors import MediaError, explained
 from vemidi.media.probe import open_container
 
 
@@ -53,7 +53,7 @@ def sample_frames(path: str | Path, rate_hz: float = 2.0, max_side_px: int = 640
                     next_s += 1.0 / rate_hz
         except av.FFmpegError as e:
             if not frames:
-                raise MediaError(f"{path.name} cannot be decoded ({reason(e)}).") from e
+                raise explained(MediaError, f"{path.name} cannot be decoded.", e) from e
     if not frames:
         raise MediaError(f"{path.name} has no decodable video frames.")
     return frames
@@ -96,8 +96,8 @@ def frame_at(path: str | Path, time_s: float, max_side_px: int = 640) -> np.ndar
                 if float(frame.time or 0.0) + 1e-6 >= target_s:
                     break
         except av.FFmpegError as e:
-            raise MediaError(
-                f"{path.name} cannot be decoded at {time_s:.2f} s ({reason(e)})."
+            raise explained(
+                MediaError, f"{path.name} cannot be decoded at {time_s:.2f} s.", e
             ) from e
     if last is None:
         raise MediaError(f"{path.name} has no frame at {time_s:.2f} s.")
@@ -130,8 +130,8 @@ def decode_audio(path: str | Path, sample_rate_hz: int = 16000, start_s: float =
                 chunks.append(out.to_ndarray().reshape(-1))
         except av.FFmpegError as e:
             if not chunks:
-                raise MediaError(
-                    f"the audio of {path.name} cannot be decoded ({reason(e)})."
+                raise explained(
+                    MediaError, f"the audio of {path.name} cannot be decoded.", e
                 ) from e
     if not chunks:
         return np.zeros(0, dtype=np.float32)

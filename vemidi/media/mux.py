@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from vemidi.config import check_choice
-from vemidi.errors import MediaError, reason
+from vemidi.errors import MediaError, explained
 
 AUDIO_MODES = ("replace", "mix", "keep")
 # Codecs an MP4 carries and browsers play: these are copied; anything else (MPEG-4 part 2 from
@@ -106,10 +106,10 @@ def mux(
         try:
             subprocess.run(command, check=True, capture_output=True, text=True)
         except subprocess.CalledProcessError as e:
-            tail = (e.stderr or "").strip()[-_STDERR_TAIL:]
-            raise MediaError(f"ffmpeg could not mux {video_path.name}: {tail}") from e
+            e.args = (*e.args, (e.stderr or "").strip()[-_STDERR_TAIL:])  # for the log
+            raise explained(MediaError, f"ffmpeg could not mux {video_path.name}.", e) from e
         except OSError as e:
-            raise MediaError(f"ffmpeg cannot run ({reason(e)}); reinstall imageio-ffmpeg.") from e
+            raise explained(MediaError, "ffmpeg cannot run; reinstall imageio-ffmpeg.", e) from e
         publish(partial, out_path)
     return out_path
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from vemidi.errors import MediaError, reason
+from vemidi.errors import MediaError, explained
 
 DEFAULT_MAX_DURATION_S = 600.0  # analysis limit (10 min); configurable per call
 MAX_PIXELS = 8192 * 8192  # larger frames are refused rather than decoded
@@ -59,7 +59,7 @@ def open_container(path: str | Path):
     try:
         return av.open(str(path))
     except (av.FFmpegError, OSError, ValueError) as e:
-        raise MediaError(f"{path.name} is not a readable video ({reason(e)}).") from e
+        raise explained(MediaError, f"{path.name} is not a readable video.", e) from e
 
 
 def _rotation(container, stream) -> int:

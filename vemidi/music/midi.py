@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from vemidi.errors import MediaError, reason
+from vemidi.errors import MediaError, explained
 from vemidi.music.plan import Plan
 from vemidi.music.tokenizer import MAX_PITCH, MIN_PITCH, Decoded, Instrument, Note
 
@@ -55,7 +55,7 @@ def read_notes(path: str | Path) -> list[Note]:
     try:
         midi = pretty_midi.PrettyMIDI(str(path))
     except Exception as e:  # mido raises many types on corrupt data
-        raise MediaError(f"MIDI file {path} cannot be read: {reason(e)}.") from e
+        raise explained(MediaError, f"MIDI file {Path(path).name} cannot be read.", e) from e
     notes = [
         Note(program_group(inst.program, inst.is_drum), n.pitch, float(n.start), float(n.end))
         for inst in midi.instruments
