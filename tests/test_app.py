@@ -94,7 +94,8 @@ def test_client_analyze_then_generate(client, story):
 
 
 @pytest.mark.parametrize("kind", ["not a video", "corrupt", "too long", "too large",
-                                  "tiny frames", "a blip of 0.4 s", "starts at 30 s"])  # fmt: skip
+                                  "tiny frames", "a blip of 0.4 s", "starts at 30 s",
+                                  "jpeg still"])  # fmt: skip
 def test_bad_input_is_one_clear_error_and_the_app_keeps_serving(client, story, tmp_path, kind):
     from gradio_client import handle_file
     from media_factory import cards, edge_case, write_video
@@ -105,7 +106,7 @@ def test_bad_input_is_one_clear_error_and_the_app_keeps_serving(client, story, t
                              api_name="/analyze")  # fmt: skip
         assert "valence" in out[0]
         return
-    if kind in ("tiny frames", "a blip of 0.4 s"):
+    if kind in ("tiny frames", "a blip of 0.4 s", "jpeg still"):
         path = edge_case(kind, tmp_path)
     elif kind == "not a video":
         path.write_text("hello, I am a text file")
@@ -121,7 +122,8 @@ def test_bad_input_is_one_clear_error_and_the_app_keeps_serving(client, story, t
     expected = {"not a video": "not a readable video", "corrupt": "bad.mp4",
                 "too long": "the limit is 20 s", "too large": "size",
                 "tiny frames": "the smallest supported is 48x48",
-                "a blip of 0.4 s": "the shortest supported is 1 s"}[kind]  # fmt: skip
+                "a blip of 0.4 s": "the shortest supported is 1 s",
+                "jpeg still": "is a still image, not a video"}[kind]  # fmt: skip
     assert expected in message and "Traceback" not in message
     if kind != "too large":  # that one is gradio_client's own check, naming the local file
         assert "/tmp/" not in message and "Errno" not in message  # no server path, no errno
