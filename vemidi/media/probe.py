@@ -144,7 +144,7 @@ def _span_s(container, stream, path: Path, decode_end: bool) -> tuple[float, flo
     try:
         first = next(container.decode(stream), None)
     except av.FFmpegError as e:
-        raise MediaError(f"{path.name} cannot be decoded ({type(e).__name__}).") from e
+        raise explained(MediaError, f"{path.name} cannot be decoded.", e) from e
     if first is None or first.time is None:
         raise MediaError(f"{path.name} has no decodable video frames.")
     start_s = float(first.time)
