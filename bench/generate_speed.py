@@ -15,6 +15,7 @@ Usage: python bench/generate_speed.py [--seconds 60] [--model vemidi-small]
 from __future__ import annotations
 
 import argparse
+import contextlib
 import multiprocessing
 import platform
 import sys
@@ -46,18 +47,10 @@ def decode(model, seconds: float, threads: int, guidance: float, reference: bool
     segments = [EmotionSegment(0.0, seconds, 0.5, 0.5)]
     plan = build_plan(seconds, segments, [c for c in (10.0, 25.0, 40.0) if c < seconds], seed=0)
     sampling = SamplingConfig(seed=0, guidance=guidance)
-    run = reference_decoding(model) if reference else _nothing()
+    run = reference_decoding(model) if reference else contextlib.nullcontext()
     with run:
         result = generate(model, plan, segments, sampling, threads=threads)
     return result.tokens, result.tokens_per_s
-
-
-class _nothing:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 def weight_read_ms(model, repeats: int = 50) -> float:

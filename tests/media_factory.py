@@ -134,7 +134,8 @@ def story_video(folder: Path) -> Path:
 EDGE_RED, EDGE_BLUE, EDGE_GREY = (200, 30, 30), (20, 40, 200), (128, 128, 128)
 
 
-def _ffmpeg(*args: str) -> None:
+def run_ffmpeg(*args: str) -> None:
+    """Run the bundled ffmpeg quietly (errors raise)."""
     from vemidi.media.mux import ffmpeg_binary
 
     subprocess.run([ffmpeg_binary(), "-nostdin", "-y", "-loglevel", "error", *args], check=True)
@@ -166,16 +167,16 @@ def edge_case(case: str, folder: Path) -> Path:
                            video_codec=codec, audio_codec=audio)  # fmt: skip
     if case == "variable frame rate":
         out = path.with_suffix(".mkv")
-        _ffmpeg("-i", str(_base(folder)), "-vf", "setpts='PTS+0.02*sin(N)/TB'", "-fps_mode",
+        run_ffmpeg("-i", str(_base(folder)), "-vf", "setpts='PTS+0.02*sin(N)/TB'", "-fps_mode",
                 "vfr", "-c:a", "copy", str(out))  # fmt: skip
         return out
     if case == "starts at 30 s":
         out = path.with_suffix(".mkv")
-        _ffmpeg("-i", str(_base(folder)), "-c", "copy", "-output_ts_offset", "30", str(out))
+        run_ffmpeg("-i", str(_base(folder)), "-c", "copy", "-output_ts_offset", "30", str(out))
         return out
     if case == "truncated, index in front":
         whole = folder / "front.mp4"
-        _ffmpeg("-i", str(_base(folder)), "-c", "copy", "-movflags", "+faststart", str(whole))
+        run_ffmpeg("-i", str(_base(folder)), "-c", "copy", "-movflags", "+faststart", str(whole))
         data = whole.read_bytes()
         path.write_bytes(data[: len(data) // 2])
         return path
@@ -196,14 +197,14 @@ def edge_case(case: str, folder: Path) -> Path:
         return out
     if case == "audio only":
         out = path.with_suffix(".m4a")
-        _ffmpeg("-i", str(_base(folder)), "-vn", "-c:a", "copy", str(out))
+        run_ffmpeg("-i", str(_base(folder)), "-vn", "-c:a", "copy", str(out))
         return out
     if case == "tiny frames":
         return write_video(path, cards([EDGE_RED], 2.0, size=(34, 18)))
     if case == "a blip of 0.4 s":
         return write_video(path, cards([EDGE_RED], 0.4))
     if case == "huge frames":  # 8200x8200: over the 8192x8192 limit, tiny as a file
-        _ffmpeg("-f", "lavfi", "-i", "color=black:s=8200x8200:d=1:r=2", "-c:v", "libx264",
+        run_ffmpeg("-f", "lavfi", "-i", "color=black:s=8200x8200:d=1:r=2", "-c:v", "libx264",
                 "-preset", "ultrafast", str(path))  # fmt: skip
         return path
     if case == "random bytes":

@@ -5,15 +5,12 @@ Each either gets the right length and times, or one sentence that names the file
 
 from __future__ import annotations
 
-import subprocess
-
 import numpy as np
 import pytest
-from media_factory import cards, tone, write_video
+from media_factory import cards, run_ffmpeg, tone, write_video
 
 from vemidi.errors import MediaError
 from vemidi.media.frames import decode_audio, sample_frames
-from vemidi.media.mux import ffmpeg_binary
 from vemidi.media.probe import probe
 
 RED, BLUE = (200, 30, 30), (20, 40, 200)
@@ -26,13 +23,9 @@ def clip(tmp_path_factory):
     return write_video(path, cards([RED, BLUE], 4.0), audio=tone(8.0))
 
 
-def _ffmpeg(*args: str) -> None:
-    subprocess.run([ffmpeg_binary(), "-nostdin", "-y", "-loglevel", "error", *args], check=True)
-
-
 def test_stream_starting_late_counts_from_its_first_frame(clip, tmp_path):
     late = tmp_path / "late.mkv"
-    _ffmpeg("-i", str(clip), "-c", "copy", "-output_ts_offset", "30", str(late))
+    run_ffmpeg("-i", str(clip), "-c", "copy", "-output_ts_offset", "30", str(late))
     info = probe(late)
     assert info.start_s == pytest.approx(30.0, abs=0.1)
     assert info.duration_s == pytest.approx(8.0, abs=0.1)  # not 38 s
@@ -45,7 +38,7 @@ def test_stream_starting_late_counts_from_its_first_frame(clip, tmp_path):
 
 def test_truncated_file_lasts_as_long_as_what_decodes(clip, tmp_path):
     whole = tmp_path / "front.mp4"
-    _ffmpeg("-i", str(clip), "-c", "copy", "-movflags", "+faststart", str(whole))
+    run_ffmpeg("-i", str(clip), "-c", "copy", "-movflags", "+faststart", str(whole))
     cut = tmp_path / "cut.mp4"
     data = whole.read_bytes()
     cut.write_bytes(data[: len(data) // 2])  # the index at the front still says 8 s

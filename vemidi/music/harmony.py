@@ -276,10 +276,11 @@ CANDIDATES = 16  # progressions drawn per section; the one nearest the target mo
 
 def harmony_mode(chords: Sequence[int], lengths: Sequence[float]) -> float:
     """Major-minus-minor key strength of chord tones held for ``lengths`` (as for a piece)."""
-    pitches = [pc for chord in chords for pc in chord_pitch_classes(chord)]
-    weights = [
-        w for chord, w in zip(chords, lengths, strict=True) for _ in chord_pitch_classes(chord)
-    ]
+    pitches, weights = [], []
+    for chord, length in zip(chords, lengths, strict=True):
+        tones = chord_pitch_classes(chord)
+        pitches += tones
+        weights += [length] * len(tones)
     return mode_strength(np.array(pitches), np.array(weights, dtype=float))
 
 
