@@ -26,6 +26,9 @@ from analyze_speed import make_clip, stage_times  # the sibling bench script
 
 GOALS_S = {"warm 30": 6.0, "take 30": 2.0, "warm 600": 180.0}
 GOAL_MEMORY_MB = 3072
+# Measured by this script before the speed work (README of 2026-12-01): warm 30 s 19.0 s, a new
+# take on 30 s 6-9 s in the app, warm 120 s 65.5 s.
+REFERENCE_S = {"warm 30": "19.0", "take 30": "6-9", "warm 120": "65.5"}
 
 
 def _one_process(clips: list[Path], out: Path) -> None:
@@ -83,6 +86,8 @@ def main() -> None:
         goal = ""
         if key in GOALS_S:
             goal = f"; goal <= {GOALS_S[key]:g} s: {'met' if wall <= GOALS_S[key] else 'NOT met'}"
+        if key in REFERENCE_S:
+            goal += f"; reference before the speed work {REFERENCE_S[key]} s"
         print(f"{r['seconds']} s clip, {r['run']}: {wall:.1f} s wall, "
               f"{wall / r['seconds']:.3f} s per second of video{goal}")  # fmt: skip
     worst = max(r["peak_mb"] for r in rows)
