@@ -220,6 +220,9 @@ def generate(
     percussion="auto",
     tempo=0,
     beats_per_bar="4",
+    loudness=-16,
+    duck=12,
+    stems=False,
     progress=gr.Progress(),
 ):
     """Compose, render and mux with the user's settings; re-uses the cached analysis."""
@@ -242,20 +245,23 @@ def generate(
             "percussion": percussion,
             "tempo_bpm": tempo if tempo not in (0, "0", None, "") else None,
             "beats_per_bar": beats_per_bar,
+            "loudness_lufs": loudness,
+            "duck_db": duck,
         }
     )
     pipe = pipeline(profile)
     analysis = pipe.analyze(video, _progress(progress, 0.0, 0.1))
     out_dir = _fresh_output_dir()
     try:
-        result = pipe.soundtrack(video, analysis, controls, out_dir, _progress(progress, 0.1, 1))
+        result = pipe.soundtrack(
+            video, analysis, controls, out_dir, _progress(progress, 0.1, 1), stems=bool(stems)
+        )
     except BaseException:
         shutil.rmtree(out_dir, ignore_errors=True)
         raise
     report = _plan_report(result.record)
-    files = [
-        str(p) for p in (result.video_path, result.midi_path, result.wav_path, result.json_path)
-    ]
+    files = [str(p) for p in (result.video_path, result.midi_path, result.wav_path,
+                              result.json_path, result.stems_path) if p is not None]  # fmt: skip
     chosen = (controls.valence, controls.arousal)
     return (
         str(result.video_path),
@@ -275,6 +281,16 @@ def _plan_report(record: dict) -> str:
     chords = " ".join(c["name"] for c in plan["chords"][:16])
     more = " ..." if len(plan["chords"]) > 16 else ""
     drums = sum(s["drums"] for s in plan["sections"])
+    audio = record["audio"]
+    speech = ", ".join(f"{a:.1f}-{b:.1f} s" for a, b in audio["speech_s"])
+    mixing = {
+        "replace": "the music replaces the original sound",
+        "mix": f"music ducked {audio['duck_db']:g} dB under speech ({speech}; shaded on the roll)"
+        if speech
+        else "no speech found: the music is not ducked",
+        "under": "the original sound 12 dB under the music",
+        "keep": "the original sound kept as the first track, the music as the second",
+    }[audio["mode"]]
     return (
         f"**{piece['n_notes']} notes** in {piece['duration_s']:.1f} s at "
         f"**{piece['tempo_bpm']:.0f} bpm** in {piece['beats_per_bar']}/4, key **{keys}**; "
@@ -282,8 +298,17 @@ def _plan_report(record: dict) -> str:
         f"(each cut is a bar line); drums in {drums}/{len(plan['sections'])} sections.  \n"
         f"Chords: {chords}{more}  \n"
         f"Composed in {piece['generation_s']:.1f} s with {piece['model']}, soundfont "
-        f"{record['soundfont']}."
+        f"{record['soundfont']}.  \n"
+        f"Music at {audio['loudness_lufs']:.1f} LUFS, true peak {audio['true_peak_dbtp']:.1f} "
+        f"dBTP; {mixing}."
     )
+
+
+LOUDNESS_CHOICES = [
+    ("-16 LUFS (web)", -16),
+    ("-23 LUFS (EBU R128 broadcast)", -23),
+    ("-14 LUFS (streaming)", -14),
+]
 
 
 def _soundfont_choices() -> list[tuple[str, str]]:
@@ -353,10 +378,12 @@ def build() -> gr.Blocks:
                     label="Soundfont (found on this machine)",
                 )
                 audio_mode = gr.Radio(
-                    ["replace", "mix", "keep"],
+                    ["replace", "mix", "under", "keep"],
                     value="replace",
                     label="Original audio",
-                    info="replace it, mix it under the music, or keep it as the first track",
+                    info="replace it; mix: keep it, the music ducks under speech; under: "
+                    "keep it 12 dB under the music; keep: as a separate first track",
+                    elem_id="audio-mode",
                 )
             with gr.Row():
                 percussion = gr.Radio(
@@ -372,6 +399,23 @@ def build() -> gr.Blocks:
                 )  # fmt: skip
                 beats_per_bar = gr.Dropdown(
                     ["2", "3", "4", "5", "6", "7"], value="4", label="Beats per bar"
+                )
+            with gr.Row():
+                loudness = gr.Dropdown(
+                    LOUDNESS_CHOICES,
+                    value=-16,
+                    label="Loudness",
+                    info="true peak kept under -1 dBTP",
+                )
+                duck = Slider(
+                    0, 30, value=12, step=1, label="Ducking under speech (dB)",
+                    info="mix mode: how far the music falls while someone speaks",
+                )  # fmt: skip
+                stems = gr.Checkbox(
+                    label="Also make stems (ZIP)",
+                    value=False,
+                    info="a WAV per instrument, the MIDI, WAV, MP4 and JSON",
+                    elem_id="stems",
                 )
                 profile = gr.Radio(
                     ["embedded", "hub"],
@@ -393,7 +437,11 @@ def build() -> gr.Blocks:
                     "key and tempo above)",
                     interactive=False,
                 )
-        files = gr.File(label="Downloads: MP4, MIDI, WAV, analysis JSON", file_count="multiple")
+        files = gr.File(
+            label="Downloads: MP4, MIDI, WAV, analysis JSON (and the stems ZIP)",
+            file_count="multiple",
+            elem_id="downloads",
+        )
 
         analysis_outputs = [
             summary,
@@ -428,7 +476,7 @@ def build() -> gr.Blocks:
         # The same order as generate()'s parameters.
         generate_inputs = [video_in, profile, valence, arousal, per_scene, cuts, seed,
                            temperature, top_p, instruments, soundfont, audio_mode, percussion,
-                           tempo, beats_per_bar]  # fmt: skip
+                           tempo, beats_per_bar, loudness, duck, stems]  # fmt: skip
         generate_btn.click(
             generate,
             generate_inputs,

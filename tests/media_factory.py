@@ -211,3 +211,25 @@ def edge_case(case: str, folder: Path) -> Path:
         path.write_bytes(np.random.default_rng(0).integers(0, 256, 50_000, np.uint8).tobytes())
         return path
     raise ValueError(case)
+
+
+def decode_stereo(path: Path, rate_hz: int = 44100) -> np.ndarray:
+    """The first audio track of a media file as float32 stereo ``(n, 2)`` (PyAV's decoder,
+    independent of vemidi's own mono decoding)."""
+    import av
+
+    chunks = []
+    with av.open(str(path)) as container:
+        resampler = av.AudioResampler(format="flt", layout="stereo", rate=rate_hz)
+        for frame in container.decode(audio=0):
+            chunks += [f.to_ndarray().reshape(-1, 2) for f in resampler.resample(frame)]
+    return np.concatenate(chunks).astype(np.float32)
+
+
+def read_wav(path) -> np.ndarray:
+    """A 16-bit PCM WAV (file path or file object) as float32 ``(n, channels)``."""
+    import wave
+
+    with wave.open(path if not isinstance(path, Path) else str(path)) as w:
+        pcm = np.frombuffer(w.readframes(w.getnframes()), "<i2")
+        return (pcm.reshape(-1, w.getnchannels()) / 32768.0).astype(np.float32)

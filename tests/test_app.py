@@ -93,6 +93,27 @@ def test_client_analyze_then_generate(client, story):
     assert "struck on 1/1 cuts" in report
 
 
+def test_client_keyword_arguments_loudness_ducking_stems(client, story):
+    """The README's integrator example: arguments by the names the app gives them."""
+    import zipfile
+
+    from gradio_client import handle_file
+
+    *_, files, report, _ = client.predict(
+        video=handle_file(str(story)), profile="embedded", valence=0.5, arousal=0.2,
+        per_scene=False, cuts_text="3", seed=1, temperature=1.0, top_p=0.95,
+        instruments="more (3+)", soundfont=None, audio_mode="mix", percussion="auto", tempo=0,
+        beats_per_bar="4", loudness=-23, duck=9, stems=True, api_name="/generate",
+    )  # fmt: skip
+    assert "ducked 9 dB under speech" in report and "-23.0 LUFS" in report
+    bundle = [f for f in files if f.endswith("-stems.zip")]
+    assert len(bundle) == 1
+    with zipfile.ZipFile(bundle[0]) as archive:
+        names = archive.namelist()
+    assert any(n.startswith("stems/") and n.endswith(".wav") for n in names)
+    assert {Path(n).suffix for n in names} == {".wav", ".mid", ".mp4", ".json"}
+
+
 @pytest.mark.parametrize("kind", ["not a video", "corrupt", "too long", "too large",
                                   "tiny frames", "a blip of 0.4 s", "starts at 30 s",
                                   "jpeg still"])  # fmt: skip
@@ -178,9 +199,17 @@ def test_browser_drop_slide_generate(server, story, tmp_path):
             slider.focus()
             for _ in range(round((detected + 0.5) / 0.05)):
                 page.keyboard.press("ArrowLeft")
+            # Keep the voice (the music ducks under it) and ask for the stems.
+            page.get_by_text("More settings").click()
+            page.locator("#audio-mode").get_by_text("mix", exact=True).click()
+            page.locator("#stems input[type=checkbox]").check()
             page.locator("#generate").click()
             page.wait_for_selector("#video-out video", timeout=180_000)
             page.get_by_text("notes").first.wait_for(timeout=30_000)
+            page.get_by_text("ducked 12 dB under speech").first.wait_for(timeout=30_000)
+            page.locator("#downloads").get_by_text("story-vemidi-stems").first.wait_for(
+                timeout=30_000
+            )
             moved = float(page.locator("#valence input[type=number]").input_value())
             assert moved == pytest.approx(-0.5, abs=0.051) and moved < detected - 0.5
             shot.parent.mkdir(parents=True, exist_ok=True)

@@ -142,7 +142,7 @@ def test_common_containers(tmp_path, suffix, video_codec, audio_codec, rate):
     assert detect_cuts(path, info.duration_s).cuts_s == pytest.approx((5.0,), abs=0.05)
     # Muxed into MP4 with the original kept as the first track and music as the second.
     music = np.repeat(tone(info.duration_s, 330.0)[:, None], 2, axis=1)
-    out = mux(path, music, tmp_path / "scored.mp4", mode="keep")
+    out = mux(path, music, tmp_path / "scored.mp4", keep_original=True)
     import av
 
     with av.open(str(out)) as container:

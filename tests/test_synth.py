@@ -10,8 +10,7 @@ from vemidi.music import tokenizer as tk
 from vemidi.music.midi import to_pretty_midi
 from vemidi.synth import (
     available_soundfonts,
-    fade_out,
-    loudness_normalise,
+    fade_gain,
     render,
     resolve_soundfont,
 )
@@ -41,14 +40,8 @@ def test_render_is_audible_and_exact_length():
     assert rms_note > 10 * max(rms_tail, 1e-9)
 
 
-def test_normalise_and_fade():
-    audio = np.full((44100, 2), 0.1, dtype=np.float32)
-    loud = loudness_normalise(audio, target_rms_db=-18.0)
-    assert np.sqrt(np.mean(loud**2)) == pytest.approx(10 ** (-18 / 20), rel=1e-3)
-    spike = np.zeros((44100, 2), dtype=np.float32)
-    spike[100] = 0.5  # one click: the peak ceiling, not the RMS target, sets the gain
-    assert np.max(np.abs(loudness_normalise(spike, peak_db=-1.0))) == pytest.approx(
-        10 ** (-1 / 20), rel=1e-3
-    )
-    faded = fade_out(loud, 0.5)
-    assert faded[-1, 0] == pytest.approx(0.0, abs=1e-3) and faded[0, 0] == loud[0, 0]
+def test_fade_gain_ends_silent_and_leaves_the_rest():
+    gain = fade_gain(44100, 0.5)
+    assert gain[0] == 1.0 and gain[22049] == 1.0 and gain[-1] == pytest.approx(0.0, abs=1e-4)
+    assert np.all(np.diff(gain[22050:]) <= 0)
+    assert np.all(fade_gain(1000, 3.0) == 1.0)  # shorter than the fade: untouched

@@ -34,6 +34,8 @@ FIELDS = {
     "tempo_bpm": ("number", True),
     "beats_per_bar": ("integer", False),
     "percussion": ("text", False),
+    "duck_db": ("number", False),
+    "loudness_lufs": ("number", False),
 }
 
 

@@ -39,7 +39,12 @@ class Controls:
         seed, temperature, top_p, top_k: sampling (see :class:`SamplingConfig`).
         more_instruments: EMSYNC's instrument-count token (3+ instruments when True).
         soundfont: a .sf2/.sf3 path (None: the first found, see :mod:`vemidi.synth`).
-        audio_mode: ``replace``, ``mix`` or ``keep`` (see :mod:`vemidi.media.mux`).
+        audio_mode: ``replace``, ``mix`` (dialogue kept, music ducked under speech), ``under``
+            (the original lowered 12 dB under the music) or ``keep`` (see
+            :mod:`vemidi.audio.mixing`).
+        duck_db: how far the music falls under speech in ``mix`` mode (dB, 0-40).
+        loudness_lufs: the music's integrated loudness (-16 web, -23 EBU R128 broadcast, -14
+            streaming); its true peak stays under -1 dBTP (:mod:`vemidi.audio.loudness`).
         min_cut_gap_s: cuts closer than this to the previous kept one are dropped.
         model: music model name or checkpoint path (None: the default).
         tempo_bpm: base tempo (None: from arousal; see :mod:`vemidi.music.plan`).
@@ -63,14 +68,18 @@ class Controls:
     tempo_bpm: float | None = None
     beats_per_bar: int = 4
     percussion: str = "auto"
+    duck_db: float = 12.0
+    loudness_lufs: float = -16.0
 
     def __post_init__(self) -> None:
-        from vemidi.media.mux import AUDIO_MODES
+        from vemidi.audio.mixing import AUDIO_MODES
 
         for name in ("valence", "arousal"):
             if getattr(self, name) is not None:
                 check_range(name, getattr(self, name), -1.0, 1.0)
         check_choice("audio mode", self.audio_mode, AUDIO_MODES)
+        check_range("duck_db", self.duck_db, 0.0, 40.0)
+        check_range("loudness_lufs", self.loudness_lufs, -40.0, -6.0)
         check_range("min_cut_gap_s", self.min_cut_gap_s, 0.0, 60.0)
         self.sampling()  # validates temperature, top_p and seed
         self.plan_config()  # validates tempo, meter and percussion
@@ -98,6 +107,7 @@ class Soundtrack:
     json_path: Path
     pianoroll_path: Path
     record: dict = field(default_factory=dict)
+    stems_path: Path | None = None  # the ZIP of stems and files, when asked for
 
 
 def file_digest(path: str | Path) -> str:
@@ -215,20 +225,23 @@ class Pipeline:
         controls: Controls | None = None,
         out_dir: str | Path = ".",
         progress: Progress | None = None,
+        stems: bool = False,
     ) -> Soundtrack:
         """Compose, render and mux a soundtrack for ``video`` from its ``analysis``.
 
-        Writes ``<stem>-vemidi.{mid,wav,mp4,json,png}`` into ``out_dir``; files appear only
-        once complete, and nothing is left behind on failure.
+        Writes ``<stem>-vemidi.{mid,wav,mp4,json,png}`` into ``out_dir`` (with ``stems``, also
+        ``<stem>-vemidi-stems.zip``: a WAV per instrument, the MIDI, the WAV, the MP4 and the
+        JSON); files appear only once complete, and nothing is left behind on failure.
 
         Raises:
             VemidiError: bad controls (cuts outside the video, ...), model, soundfont or ffmpeg
                 failures, each with one clear sentence.
         """
+        from vemidi.audio.mixing import mix
         from vemidi.media.mux import mux, publish
         from vemidi.music.compose import ComposeRequest, compose
         from vemidi.music.pianoroll import save_grid
-        from vemidi.synth import render_soundtrack, resolve_soundfont, write_wav
+        from vemidi.synth import SAMPLE_RATE_HZ, render_normalised, resolve_soundfont, write_wav
 
         controls = controls or Controls()
         report = progress or (lambda f, m: None)
@@ -248,19 +261,28 @@ class Pipeline:
         piece = compose(request, lambda f, m: report(0.7 * f, m))
         stem = f"{video.stem}-vemidi"
         paths = {ext: out_dir / f"{stem}.{ext}" for ext in ("mid", "wav", "mp4", "json", "png")}
+        if stems:
+            paths["zip"] = out_dir / f"{stem}-stems.zip"
         with tempfile.TemporaryDirectory(prefix="vemidi-") as tmp:
             work = {ext: Path(tmp) / p.name for ext, p in paths.items()}
             piece.write_midi(work["mid"])
-            report(0.72, "rendering audio")
-            audio = render_soundtrack(piece.midi, analysis.duration_s, soundfont)
-            write_wav(work["wav"], audio)
-            report(0.85, f"muxing ({controls.audio_mode}) and drawing the piano roll")
+            report(0.72, f"rendering audio at {controls.loudness_lufs:g} LUFS")
+            music = render_normalised(
+                piece.midi, analysis.duration_s, soundfont, controls.loudness_lufs
+            )
+            write_wav(work["wav"], music.audio)
+            report(0.8, f"mixing ({controls.audio_mode})")
+            track = mix(music.audio, _original_sound(video, controls.audio_mode), SAMPLE_RATE_HZ,
+                        controls.audio_mode, controls.duck_db)  # fmt: skip
+            report(0.85, "muxing and drawing the piano roll")
             # ffmpeg's AAC encoding waits in a subprocess: the piano roll is drawn meanwhile.
-            muxing = background.pool().submit(mux, video, audio, work["mp4"], controls.audio_mode)
+            muxing = background.pool().submit(
+                mux, video, track.audio, work["mp4"], track.mode == "keep"
+            )
             try:
                 notes = piece.result.decoded.notes
                 roll = ("vemidi soundtrack", notes, analysis.duration_s,
-                        list(piece.result.targets_s), piece.plan)  # fmt: skip
+                        list(piece.result.targets_s), piece.plan, track.speech_s)  # fmt: skip
                 save_grid([roll], work["png"], columns=1)
             finally:
                 wait([muxing])  # ffmpeg is done with the folder before it can be removed
@@ -272,14 +294,45 @@ class Pipeline:
                 "controls": {**asdict(controls), "cuts_s": list(cuts)},
                 "soundfont": soundfont.name,
                 "composition": piece.summary(),
+                "audio": {
+                    "loudness_lufs": round(music.loudness_lufs, 2),
+                    "true_peak_dbtp": round(music.true_peak_dbtp, 2),
+                    "mode": track.mode,
+                    "speech_s": [list(span) for span in track.speech_s],
+                    "duck_db": track.duck_db,
+                },
             }
             work["json"].write_text(json.dumps(record, indent=2, default=str))
+            if stems:
+                report(0.92, "rendering stems")
+                _stems_zip(work, music.gain, analysis.duration_s, soundfont, Path(tmp) / "stems")
             for ext, path in paths.items():
                 publish(work[ext], path)
         report(1.0, "done")
-        return Soundtrack(
-            paths["mid"], paths["wav"], paths["mp4"], paths["json"], paths["png"], record
-        )
+        return Soundtrack(paths["mid"], paths["wav"], paths["mp4"], paths["json"], paths["png"],
+                          record, paths.get("zip"))  # fmt: skip
+
+
+def _original_sound(video: Path, mode: str):
+    """The video's own sound (mono, 44.1 kHz, from its first frame) when ``mode`` mixes it,
+    else None."""
+    from vemidi.media.frames import decode_audio
+    from vemidi.media.probe import probe
+    from vemidi.synth import SAMPLE_RATE_HZ
+
+    if mode not in ("mix", "under"):
+        return None
+    info = probe(video, max_duration_s=float("inf"), decode_end=False)
+    return decode_audio(video, SAMPLE_RATE_HZ, info.start_s) if info.has_audio else None
+
+
+def _stems_zip(work: dict, gain, duration_s: float, soundfont: Path, folder: Path) -> None:
+    """The stems bundle of one generation, zipped into ``work["zip"]``."""
+    from vemidi.audio.stems import write_bundle, zip_bundle
+
+    files = [work[ext] for ext in ("mid", "wav", "mp4", "json")]
+    write_bundle(folder, work["mid"], duration_s, gain, files, soundfont)
+    zip_bundle(folder, work["zip"])
 
 
 def make_soundtrack(

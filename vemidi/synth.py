@@ -143,48 +143,51 @@ def render(
     return audio
 
 
-def fade_out(audio: np.ndarray, fade_s: float, sample_rate_hz: int = SAMPLE_RATE_HZ) -> np.ndarray:
-    """Linear fade over the last ``fade_s`` seconds (EMSYNC: 3 s; skipped for shorter clips)."""
+def fade_gain(n_samples: int, fade_s: float, sample_rate_hz: int = SAMPLE_RATE_HZ) -> np.ndarray:
+    """Per-sample gain of a linear fade over the last ``fade_s`` seconds (EMSYNC: 3 s; none
+    for clips no longer than the fade)."""
+    gain = np.ones(n_samples, dtype=np.float32)
     n = round(fade_s * sample_rate_hz)
-    if n <= 0 or n >= len(audio):
-        return audio
-    audio = audio.copy()
-    audio[-n:] *= np.linspace(1.0, 0.0, n, dtype=np.float32)[:, None]
-    return audio
+    if 0 < n < n_samples:
+        gain[-n:] = np.linspace(1.0, 0.0, n, dtype=np.float32)
+    return gain
 
 
-def loudness_normalise(
-    audio: np.ndarray, target_rms_db: float = -18.0, peak_db: float = -1.0
-) -> np.ndarray:
-    """Scale to ``target_rms_db`` dBFS RMS, but never past ``peak_db`` dBFS peak.
+def render_normalised(
+    midi: object,
+    duration_s: float,
+    soundfont: str | Path | None = None,
+    loudness_lufs: float = -16.0,
+    fade_s: float = 3.0,
+    sample_rate_hz: int = SAMPLE_RATE_HZ,
+):
+    """Render a piece of exactly ``duration_s``, fade it out (EMSYNC: 3 s) and bring it to
+    ``loudness_lufs`` with its true peak under -1 dBTP (:mod:`vemidi.audio.loudness`).
 
-    Quiet, sparse pieces and dense ones then play at a similar level (a plain peak normaliser
-    makes a single loud chord set the level of the whole piece).
+    Returns:
+        :class:`vemidi.audio.loudness.Normalised`: float32 stereo ``audio`` and the per-sample
+        ``gain`` (fade included) that made it from the raw render.
     """
-    if not audio.size:
-        return audio
-    rms = float(np.sqrt(np.mean(np.square(audio, dtype=np.float64))))
-    peak = float(np.abs(audio).max())
-    if rms <= 1e-7 or peak <= 1e-6:
-        return audio
-    gain = min(10 ** (target_rms_db / 20) / rms, 10 ** (peak_db / 20) / peak)
-    return (audio * gain).astype(np.float32)
+    from vemidi.audio.loudness import Normalised, normalise
+
+    audio = render(midi, duration_s, soundfont, sample_rate_hz)
+    fade = fade_gain(len(audio), fade_s, sample_rate_hz)
+    audio *= fade[:, None]
+    result = normalise(audio, sample_rate_hz, loudness_lufs)
+    gain = result.gain * fade
+    return Normalised(result.audio, gain, result.loudness_lufs, result.true_peak_dbtp)
 
 
 def render_soundtrack(
     midi: object,
     duration_s: float,
     soundfont: str | Path | None = None,
-    fade_s: float = 3.0,
+    loudness_lufs: float = -16.0,
     sample_rate_hz: int = SAMPLE_RATE_HZ,
 ) -> np.ndarray:
-    """Render, loudness-normalise and fade out (EMSYNC: 3 s) a piece of exactly ``duration_s``.
-
-    Returns:
-        float32 stereo ``(round(duration_s * sample_rate_hz), 2)``.
-    """
-    audio = render(midi, duration_s, soundfont, sample_rate_hz)
-    return fade_out(loudness_normalise(audio), fade_s, sample_rate_hz)
+    """The audio of :func:`render_normalised`: float32 stereo
+    ``(round(duration_s * sample_rate_hz), 2)`` at ``loudness_lufs``."""
+    return render_normalised(midi, duration_s, soundfont, loudness_lufs, 3.0, sample_rate_hz).audio
 
 
 def write_wav(path: str | Path, audio: np.ndarray, sample_rate_hz: int = SAMPLE_RATE_HZ) -> None:

@@ -18,11 +18,12 @@ from vemidi.cli.common import (
 
 
 def _compose(args: argparse.Namespace) -> int:
-    from vemidi.config import CutConfig
+    from vemidi.config import CutConfig, check_range
     from vemidi.music.compose import ComposeRequest, compose
     from vemidi.synth import render_soundtrack, write_wav
 
     prepare_outputs(args.output, args.wav, args.json)
+    check_range("loudness (LUFS)", args.loudness, -40.0, -6.0)
     options = dict(
         cuts_s=parse_seconds_list(args.cuts),
         sampling=sampling_from_args(args),
@@ -43,7 +44,8 @@ def _compose(args: argparse.Namespace) -> int:
     piece.write_midi(args.output)
     summary = piece.summary()
     if args.wav:
-        write_wav(args.wav, render_soundtrack(piece.midi, request.duration_s, args.soundfont))
+        audio = render_soundtrack(piece.midi, request.duration_s, args.soundfont, args.loudness)
+        write_wav(args.wav, audio)
     if args.json:
         Path(args.json).write_text(json.dumps(summary, indent=2))
     hits, targets = len(summary["cuts_hit_s"]), len(summary["cuts_targeted_s"])
@@ -69,5 +71,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", required=True, help="MIDI file to write")
     p.add_argument("--wav", default=None, help="also render audio to this WAV file")
     p.add_argument("--soundfont", default=None, help=".sf2/.sf3 file (default: first found)")
+    p.add_argument(
+        "--loudness",
+        type=float,
+        default=-16.0,
+        help="WAV loudness in LUFS: -16 web (default), -23 EBU R128, -14 streaming",
+    )
     p.add_argument("--json", default=None, help="write a JSON summary here")
     p.set_defaults(handler=_compose)

@@ -22,6 +22,8 @@ def _soundtrack(args: argparse.Namespace) -> int:
     if Path(args.output).suffix.lower() != ".mp4":
         raise InvalidInputError(f"the output must be an .mp4 file; got {args.output}.")
     prepare_outputs(args.output, args.midi, args.wav, args.json, args.pianoroll)
+    if args.stems and Path(args.stems).exists() and any(Path(args.stems).iterdir()):
+        raise InvalidInputError(f"the stems folder {args.stems} exists and is not empty.")
     controls = controls_from(  # the same typing and bounds as the app and its API
         {
             "valence": args.valence,
@@ -40,6 +42,8 @@ def _soundtrack(args: argparse.Namespace) -> int:
             "tempo_bpm": args.tempo,
             "beats_per_bar": args.beats_per_bar,
             "percussion": args.percussion,
+            "duck_db": args.duck,
+            "loudness_lufs": args.loudness,
         }
     )
     config = AnalysisConfig(max_duration_s=args.max_duration, min_cut_gap_s=args.min_cut_gap)
@@ -57,7 +61,9 @@ def _soundtrack(args: argparse.Namespace) -> int:
         analysis = pipeline.analyze(args.video, progress)
     with tempfile.TemporaryDirectory(prefix="vemidi-") as tmp:
         with progress_bar("composing") as progress:
-            result = pipeline.soundtrack(args.video, analysis, controls, tmp, progress)
+            result = pipeline.soundtrack(
+                args.video, analysis, controls, tmp, progress, stems=bool(args.stems)
+            )
         wanted = [(result.video_path, args.output), (result.midi_path, args.midi),
                   (result.wav_path, args.wav), (result.json_path, args.json),
                   (result.pianoroll_path, args.pianoroll)]  # fmt: skip
@@ -66,6 +72,8 @@ def _soundtrack(args: argparse.Namespace) -> int:
             if target:
                 publish(source, Path(target))
                 written.append(str(target))
+        if args.stems:
+            written.append(_unpack(result.stems_path, Path(args.stems)))
     piece = result.record["composition"]
     print(
         f"valence {piece['segments'][0]['valence']:+.2f}, arousal "
@@ -75,6 +83,24 @@ def _soundtrack(args: argparse.Namespace) -> int:
         f"{', '.join(written)}"
     )
     return 0
+
+
+def _unpack(zip_path: Path, folder: Path) -> str:
+    """The stems bundle into ``folder`` (created; it appears whole or not at all)."""
+    import shutil
+    import zipfile
+
+    partial = folder.with_name(f".{folder.name}.partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    try:
+        with zipfile.ZipFile(zip_path) as archive:
+            archive.extractall(partial)
+        if folder.exists():
+            folder.rmdir()  # checked empty before the work began
+        partial.rename(folder)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+    return f"{folder}/ (stems)"
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -88,7 +114,20 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--arousal", type=float, default=None, help="override, -1 ... 1")
     p.add_argument("--cuts", default=None, help="boundary seconds, e.g. 4.2,11 ('' = none)")
     p.add_argument("--per-scene", action="store_true", help="follow the per-scene emotion")
-    p.add_argument("--audio-mode", choices=("replace", "mix", "keep"), default="replace")
+    p.add_argument(
+        "--audio-mode",
+        choices=("replace", "mix", "under", "keep"),
+        default="replace",
+        help="replace the original sound; mix: keep it, the music ducks under speech; under: "
+        "the original 12 dB under the music; keep: the original as a first track",
+    )
+    p.add_argument("--duck", type=float, default=12.0, help="dB the music falls under speech")
+    p.add_argument(
+        "--loudness",
+        type=float,
+        default=-16.0,
+        help="music loudness in LUFS: -16 web (default), -23 EBU R128, -14 streaming",
+    )
     p.add_argument("--soundfont", default=None, help=".sf2/.sf3 file (default: first found)")
     p.add_argument("--models", choices=("embedded", "hub"), default="embedded")
     p.add_argument("--max-duration", type=float, default=600.0, help="seconds (default 600)")
@@ -97,4 +136,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--wav", default=None, help="also write the rendered audio here")
     p.add_argument("--json", default=None, help="also write analysis + composition JSON here")
     p.add_argument("--pianoroll", default=None, help="also write the piano-roll PNG here")
+    p.add_argument(
+        "--stems",
+        default=None,
+        metavar="DIR",
+        help="also write a WAV per instrument, the MIDI, WAV, MP4 and JSON into this folder",
+    )
     p.set_defaults(handler=_soundtrack)

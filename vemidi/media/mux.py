@@ -6,9 +6,9 @@ mapping the picture from the video and the audio from our WAV, because moviepy's
 ``write_videofile`` re-encodes every frame (slow on 2 cores, and a generation loss) and its
 ``ffmpeg_merge_video_audio`` cannot choose which audio streams to keep.
 
-Audio modes: ``replace`` (EMSYNC's behaviour: the music is the only track), ``mix`` (the original
-audio stays under the music, ducked) and ``keep`` (the original audio is the first track and the
-music a second one, for editors).
+The audio arrives mixed (:mod:`vemidi.audio.mixing` decides what is heard); the one choice
+left here is whether the original sound is kept as a first track beside it (``keep_original``,
+for editors).
 """
 
 from __future__ import annotations
@@ -20,14 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
-from vemidi.config import check_choice
 from vemidi.errors import MediaError, explained
 
-AUDIO_MODES = ("replace", "mix", "keep")
 # Codecs an MP4 carries and browsers play: these are copied; anything else (MPEG-4 part 2 from
 # old AVIs, MJPEG, Theora, ...) is re-encoded to H.264 so the result plays in the page.
 _COPYABLE = ("h264", "hevc", "av1", "vp9")
-ORIGINAL_DUCK_DB = -12.0  # level of the original audio under the music in ``mix`` mode
 _STDERR_TAIL = 400
 
 
@@ -38,60 +35,40 @@ def ffmpeg_binary() -> str:
     return FFMPEG_BINARY
 
 
-def mix_under(music: np.ndarray, original: np.ndarray, duck_db: float = ORIGINAL_DUCK_DB):
-    """Music ``(n, 2)`` over mono ``original`` ducked by ``duck_db``; peak kept under 0 dBFS.
-
-    ``original`` is cut or zero-padded to the music's length.
-    """
-    under = np.zeros(len(music), dtype=np.float32)
-    n = min(len(music), len(original))
-    under[:n] = original[:n]
-    out = music + (10 ** (duck_db / 20)) * under[:, None]
-    peak = float(np.abs(out).max()) if out.size else 0.0
-    return (out / peak * 0.89).astype(np.float32) if peak > 0.89 else out.astype(np.float32)
-
-
 def mux(
     video_path: str | Path,
-    music: np.ndarray,
+    audio: np.ndarray,
     out_path: str | Path,
-    mode: str = "replace",
+    keep_original: bool = False,
     sample_rate_hz: int = 44100,
 ) -> Path:
-    """Write ``out_path`` (MP4): the video's picture with ``music`` as its soundtrack.
+    """Write ``out_path`` (MP4): the video's picture with ``audio`` as its soundtrack.
 
     Args:
         video_path: the source video.
-        music: float32 stereo ``(n, 2)`` at ``sample_rate_hz``, as long as the video.
+        audio: float32 stereo ``(n, 2)`` at ``sample_rate_hz``, as long as the video.
         out_path: the MP4 to write; it appears only when muxing succeeded.
-        mode: ``replace``, ``mix`` or ``keep`` (see the module docstring). Without an original
-            audio track ``mix`` and ``keep`` behave like ``replace``.
+        keep_original: the video's own sound stays as the first (default) track and ``audio``
+            becomes a second one (ignored when the video has no sound).
 
     Raises:
-        InvalidInputError: unknown mode.
         MediaError: the video cannot be read or ffmpeg fails.
     """
-    from vemidi.media.frames import decode_audio
     from vemidi.media.probe import probe
     from vemidi.synth import write_wav
 
-    check_choice("audio mode", mode, AUDIO_MODES)
     video_path, out_path = Path(video_path), Path(out_path)
     info = probe(video_path, max_duration_s=float("inf"), decode_end=False)
-    if not info.has_audio:
-        mode = "replace"
     with tempfile.TemporaryDirectory(prefix="vemidi-mux-") as tmp:
         wav = Path(tmp) / "music.wav"
-        if mode == "mix":
-            music = mix_under(music, decode_audio(video_path, sample_rate_hz, info.start_s))
-        write_wav(wav, music, sample_rate_hz)
+        write_wav(wav, audio, sample_rate_hz)
         partial = Path(tmp) / "out.mp4"
         picture = (
             ["-c:v", "copy"]
             if info.video_codec in _COPYABLE
             else ["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p"]
         )
-        if mode == "keep":
+        if keep_original and info.has_audio:
             maps = ["-map", "0:v:0", "-map", "0:a:0", "-map", "1:a:0",
                     "-metadata:s:a:0", "title=original", "-metadata:s:a:1", "title=vemidi music",
                     "-disposition:a:0", "default", "-disposition:a:1", "0"]  # fmt: skip

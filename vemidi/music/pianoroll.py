@@ -15,6 +15,7 @@ COLOURS = {
     Instrument.PIANO: "#d62728",
     Instrument.STRINGS: "#9467bd",
 }
+DUCKED_COLOUR = "#f2c14e"
 
 
 def draw(
@@ -24,9 +25,13 @@ def draw(
     cuts_s: list[float],
     title: str = "",
     plan: Plan | None = None,
+    ducked_s: tuple = (),
 ) -> None:
-    """Draw notes as bars (pitch over time, coloured by instrument), cuts as dashed lines and
-    the plan (bar lines, chord names above the roll, key and tempo of each section)."""
+    """Draw notes as bars (pitch over time, coloured by instrument), cuts as dashed lines,
+    the plan (bar lines, chord names above the roll, key and tempo of each section) and, shaded,
+    the passages of speech the music ducks under."""
+    for start_s, end_s in ducked_s:
+        ax.axvspan(start_s, end_s, color=DUCKED_COLOUR, alpha=0.35, linewidth=0, zorder=0)
     for instrument, colour in COLOURS.items():
         mine = [n for n in notes if n.instrument == instrument]
         if mine:
@@ -71,7 +76,8 @@ def _draw_plan(ax, plan: Plan, top: float) -> None:
 
 
 def save_grid(pieces: list[tuple], path: Path, columns: int = 2) -> None:
-    """Save several piano rolls (title, notes, duration, cuts[, plan]) in one PNG."""
+    """Save several piano rolls (title, notes, duration, cuts[, plan[, ducked spans]]) in one
+    PNG."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -79,12 +85,16 @@ def save_grid(pieces: list[tuple], path: Path, columns: int = 2) -> None:
 
     rows = (len(pieces) + columns - 1) // columns
     fig, axes = plt.subplots(rows, columns, figsize=(6 * columns, 3 * rows), dpi=100, squeeze=False)
-    for ax, (title, notes, duration_s, cuts_s, *plan) in zip(axes.flat, pieces, strict=False):
-        draw(ax, notes, duration_s, cuts_s, title, plan[0] if plan else None)
+    for ax, (title, notes, duration_s, cuts_s, *extra) in zip(axes.flat, pieces, strict=False):
+        draw(ax, notes, duration_s, cuts_s, title, *extra)
     from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
 
     handles = [Line2D([], [], color=c, linewidth=3) for c in COLOURS.values()]
     labels = [i.name.lower() for i in COLOURS]
+    if any(len(piece) > 5 and piece[5] for piece in pieces):
+        handles.append(Patch(color=DUCKED_COLOUR, alpha=0.35))
+        labels.append("speech: music ducked")
     fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8, frameon=False)
     fig.tight_layout(rect=(0, 0.06 / rows, 1, 1))
     path.parent.mkdir(parents=True, exist_ok=True)
