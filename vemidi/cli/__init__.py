@@ -1,4 +1,4 @@
-"""Command-line front end: ``vemidi compose | analyze | soundtrack | train | evaluate``.
+"""Command-line front end: ``vemidi compose | analyze | soundtrack | batch | train | evaluate``.
 
 Each subcommand lives in its own module and registers itself; what they share is in
 :mod:`vemidi.cli.common`. Every :class:`VemidiError` becomes one line on stderr and exit code 2;
@@ -25,9 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    from vemidi.cli import analyze, compose, soundtrack, train
+    from vemidi.cli import analyze, batch, compose, soundtrack, train
 
-    for command in (compose, analyze, soundtrack, train):
+    for command in (compose, analyze, soundtrack, batch, train):
         command.register(commands)
     return parser
 

@@ -117,6 +117,50 @@ def add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_audio_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of what is heard: soundfont, original sound, ducking, loudness."""
+    parser.add_argument(
+        "--audio-mode",
+        choices=("replace", "mix", "under", "keep"),
+        default="replace",
+        help="replace the original sound; mix: keep it, the music ducks under speech; under: "
+        "the original 12 dB under the music; keep: the original as a first track",
+    )
+    parser.add_argument("--duck", type=float, default=12.0, help="dB the music falls under speech")
+    parser.add_argument(
+        "--loudness",
+        type=float,
+        default=-16.0,
+        help="music loudness in LUFS: -16 web (default), -23 EBU R128, -14 streaming",
+    )
+    parser.add_argument("--soundfont", default=None, help=".sf2/.sf3 file (default: first found)")
+
+
+def control_values(args: argparse.Namespace) -> dict:
+    """The untyped control values of ``soundtrack``/``batch`` options, for
+    :func:`vemidi.inputs.controls_from` (which types them as the app's are typed)."""
+    return {
+        "valence": args.valence,
+        "arousal": args.arousal,
+        "per_scene": args.per_scene,
+        "cuts_s": None if args.cuts is None else parse_seconds_list(args.cuts),
+        "seed": args.seed,
+        "temperature": args.temperature,
+        "top_p": args.top_p,
+        "top_k": args.top_k,
+        "more_instruments": args.instruments == "more",
+        "soundfont": args.soundfont,
+        "audio_mode": args.audio_mode,
+        "min_cut_gap_s": args.min_cut_gap,
+        "model": args.model,
+        "tempo_bpm": args.tempo,
+        "beats_per_bar": args.beats_per_bar,
+        "percussion": args.percussion,
+        "duck_db": args.duck,
+        "loudness_lufs": args.loudness,
+    }
+
+
 def sampling_from_args(args: argparse.Namespace) -> object:
     """The :class:`SamplingConfig` the shared options describe."""
     from vemidi.config import SamplingConfig

@@ -9,7 +9,7 @@ from pathlib import Path
 
 
 def _soundtrack(args: argparse.Namespace) -> int:
-    from vemidi.cli.common import parse_seconds_list, prepare_outputs, progress_bar
+    from vemidi.cli.common import control_values, prepare_outputs, progress_bar
     from vemidi.emotion.analyze import AnalysisConfig
     from vemidi.errors import InvalidInputError
     from vemidi.inputs import controls_from
@@ -24,28 +24,7 @@ def _soundtrack(args: argparse.Namespace) -> int:
     prepare_outputs(args.output, args.midi, args.wav, args.json, args.pianoroll)
     if args.stems and Path(args.stems).exists() and any(Path(args.stems).iterdir()):
         raise InvalidInputError(f"the stems folder {args.stems} exists and is not empty.")
-    controls = controls_from(  # the same typing and bounds as the app and its API
-        {
-            "valence": args.valence,
-            "arousal": args.arousal,
-            "per_scene": args.per_scene,
-            "cuts_s": None if args.cuts is None else parse_seconds_list(args.cuts),
-            "seed": args.seed,
-            "temperature": args.temperature,
-            "top_p": args.top_p,
-            "top_k": args.top_k,
-            "more_instruments": args.instruments == "more",
-            "soundfont": args.soundfont,
-            "audio_mode": args.audio_mode,
-            "min_cut_gap_s": args.min_cut_gap,
-            "model": args.model,
-            "tempo_bpm": args.tempo,
-            "beats_per_bar": args.beats_per_bar,
-            "percussion": args.percussion,
-            "duck_db": args.duck,
-            "loudness_lufs": args.loudness,
-        }
-    )
+    controls = controls_from(control_values(args))  # typed as the app and its API type them
     config = AnalysisConfig(max_duration_s=args.max_duration, min_cut_gap_s=args.min_cut_gap)
     # Cheap checks first, so that bad input fails before minutes of analysis.
     duration_s = probe(args.video, config.max_duration_s).duration_s
@@ -105,7 +84,7 @@ def _unpack(zip_path: Path, folder: Path) -> str:
 
 def register(commands: argparse._SubParsersAction) -> None:
     """Add the ``soundtrack`` subcommand."""
-    from vemidi.cli.common import add_sampling_arguments
+    from vemidi.cli.common import add_audio_arguments, add_sampling_arguments
 
     p = commands.add_parser("soundtrack", help="analyse a video and give it an original score")
     p.add_argument("video", help="mp4, mov, webm, mkv or avi file")
@@ -114,21 +93,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--arousal", type=float, default=None, help="override, -1 ... 1")
     p.add_argument("--cuts", default=None, help="boundary seconds, e.g. 4.2,11 ('' = none)")
     p.add_argument("--per-scene", action="store_true", help="follow the per-scene emotion")
-    p.add_argument(
-        "--audio-mode",
-        choices=("replace", "mix", "under", "keep"),
-        default="replace",
-        help="replace the original sound; mix: keep it, the music ducks under speech; under: "
-        "the original 12 dB under the music; keep: the original as a first track",
-    )
-    p.add_argument("--duck", type=float, default=12.0, help="dB the music falls under speech")
-    p.add_argument(
-        "--loudness",
-        type=float,
-        default=-16.0,
-        help="music loudness in LUFS: -16 web (default), -23 EBU R128, -14 streaming",
-    )
-    p.add_argument("--soundfont", default=None, help=".sf2/.sf3 file (default: first found)")
+    add_audio_arguments(p)
     p.add_argument("--models", choices=("embedded", "hub"), default="embedded")
     p.add_argument("--max-duration", type=float, default=600.0, help="seconds (default 600)")
     add_sampling_arguments(p)
