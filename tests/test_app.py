@@ -93,20 +93,20 @@ def test_client_analyze_then_generate(client, story):
     assert "struck on 1/1 cuts" in report
 
 
-def test_client_keyword_arguments_loudness_ducking_stems(client, story):
-    """The README's integrator example: arguments by the names the app gives them."""
+def test_readme_gradio_client_example(server, story, tmp_path, monkeypatch):
+    """The README's integrator example, run as it stands against the served app."""
     import zipfile
 
-    from gradio_client import handle_file
+    from readme_examples import example
 
-    *_, files, report, _ = client.predict(
-        video=handle_file(str(story)), profile="embedded", valence=0.5, arousal=0.2,
-        per_scene=False, cuts_text="3", seed=1, temperature=1.0, top_p=0.95,
-        instruments="more (3+)", soundfont=None, audio_mode="mix", percussion="auto", tempo=0,
-        beats_per_bar="4", loudness=-23, duck=9, stems=True, api_name="/generate",
-    )  # fmt: skip
-    assert "ducked 9 dB under speech" in report and "-23.0 LUFS" in report
-    bundle = [f for f in files if f.endswith("-stems.zip")]
+    shutil.copyfile(story, tmp_path / "clip.mp4")
+    monkeypatch.chdir(tmp_path)
+    code = example("gradio-client").replace("http://127.0.0.1:7860/", server)
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+    report, downloads = namespace["report"], namespace["downloads"]
+    assert "ducked 12 dB under speech" in report and "-16.0 LUFS" in report
+    bundle = [f for f in downloads if f.endswith("-stems.zip")]
     assert len(bundle) == 1
     with zipfile.ZipFile(bundle[0]) as archive:
         names = archive.namelist()
