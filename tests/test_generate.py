@@ -316,3 +316,51 @@ def test_guidance_pushes_logits_away_from_the_unconditioned_model(debug_model):
         for extra, logits in enumerate(got):
             c, u = direct(0, extra), direct(1, extra)
             assert torch.allclose(logits, u + guidance * (c - u), atol=1e-4)
+
+
+def test_unison_doubling_only_struck_together_and_within_budget():
+    S = tk.Instrument.STRINGS
+    config = SamplingConfig(min_sounding_notes=0, max_unison_share=0.5)
+    state = DecodeState()
+    for pitch in (60, 64, 67):
+        state.update(tk.note_token(tk.ON, P, pitch), config)
+    assert not _masked(state, config)[tk.note_token(tk.ON, S, 60)]  # struck together: allowed
+    assert _masked(state, SamplingConfig(min_sounding_notes=0))[tk.note_token(tk.ON, S, 60)]
+    state.update(tk.note_token(tk.ON, S, 60), config)
+    assert (state.onsets, state.doublings) == (4, 1)
+    assert _masked(state, config)[tk.note_token(tk.ON, tk.Instrument.GUITAR, 64)]  # over budget
+    state.update(tk.shift_token(2), config)
+    for pitch in (72, 76, 79, 83):
+        state.update(tk.note_token(tk.ON, S, pitch), config)
+    assert _masked(state, config)[tk.note_token(tk.ON, tk.Instrument.GUITAR, 64)]  # held: no
+
+
+def test_phrase_breath_holds_onsets_back_and_lands_on_the_downbeat():
+    config = SamplingConfig(min_sounding_notes=3, breath_beats=1.0, max_silence_beats=1.0)
+    state = DecodeState()
+    state.update(tk.note_token(tk.ON, P, 60), config)
+    state.update(tk.shift_token(4), config)  # tick 4; the phrase ends at tick 8
+    state.next_breath_ticks = 8
+    masked = _masked(state, config)
+    assert masked[tk.note_token(tk.ON, P, 64)]  # no new onset in the last beat
+    assert not masked[tk.shift_token(4)] and masked[tk.shift_token(5)]  # time moves, to 8
+    state.next_breath_ticks = 12  # two beats away: the phrase still runs
+    assert not _masked(state, config)[tk.note_token(tk.ON, P, 64)]
+    quiet = DecodeState(silent_since_ticks=0, time_ticks=4, next_breath_ticks=8)
+    assert not _masked(quiet, config)[tk.note_token(tk.ON, P, 64)]  # a rest over a beat: no
+
+
+def test_phrases_end_every_n_bars_and_on_cuts():
+    from vemidi.music.generate import _phrase_ends
+
+    plan = build_plan(24.0, _one(24.0, arousal=0.0), [10.0], seed=0)
+    ends = _phrase_ends(plan, 4, [plan.cut_beats[0] * tk.TICKS_PER_BEAT])
+    starts = [s.start_beat for s in plan.sections]
+    assert plan.cut_beats[0] * tk.TICKS_PER_BEAT in ends
+    for section, nxt in zip(plan.sections, [*starts[1:], plan.total_beats], strict=True):
+        bars = [b.start_beat for b in plan.bars if section.start_beat <= b.start_beat < nxt]
+        for i, beat in enumerate(bars):
+            phrase_end = i > 0 and i % 4 == 0
+            on_cut = i == 0 and beat in plan.cut_beats
+            assert (beat * tk.TICKS_PER_BEAT in ends) == (phrase_end or on_cut)
+    assert _phrase_ends(plan, 0, []) == []

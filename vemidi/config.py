@@ -83,6 +83,9 @@ class SamplingConfig:
     density_prior: float = 0.0
     cut_chords: bool = True
     guidance: float = 2.0
+    max_unison_share: float = 0.0
+    phrase_bars: int = 0
+    breath_beats: float = 0.0
 
     def __post_init__(self) -> None:
         check_range("temperature", self.temperature, 0.05, 5.0)

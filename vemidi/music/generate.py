@@ -202,6 +202,21 @@ def generate(
 
 
 @torch.inference_mode()
+def _phrase_ends(plan: Plan, phrase_bars: int, cut_ticks: list[int]) -> list[int]:
+    """Ticks where a phrase ends: every ``phrase_bars`` bars (counted from each section's
+    start) and at every cut (0: none)."""
+    if phrase_bars <= 0:
+        return []
+    ends, count = set(cut_ticks), 0
+    starts = {s.start_beat for s in plan.sections}
+    for bar in plan.bars:
+        count = 0 if bar.start_beat in starts else count
+        if count and count % phrase_bars == 0:
+            ends.add(bar.start_beat * tk.TICKS_PER_BEAT)
+        count += 1
+    return sorted(t for t in ends if 0 < t < plan.total_ticks)
+
+
 def _decode(
     model: MusicTransformer,
     plan: Plan,
@@ -226,6 +241,7 @@ def _decode(
     end_ticks = plan.total_ticks
     cut_ticks = [b * tk.TICKS_PER_BEAT for b in plan.cut_beats]
     pending = list(cut_ticks) if sampling.cut_chords else []
+    breaths = _phrase_ends(plan, sampling.phrase_bars, cut_ticks)
     struck: list[int] = []
     forced: list[int] = []
 
@@ -268,6 +284,9 @@ def _decode(
     last_report = 0.0
     while True:
         state.next_cut_ticks = pending[0] if pending else -1
+        while breaths and breaths[0] <= state.time_ticks:
+            breaths.pop(0)
+        state.next_breath_ticks = breaths[0] if breaths else -1
         state.chord = chord_table[min(state.time_ticks, end_ticks)]
         state.key = context[1]
         for rule in rules:

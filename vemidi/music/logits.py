@@ -74,6 +74,9 @@ class DecodeState:
     chord_keys: list[int] = field(default_factory=list)
     hold_until_ticks: int = -1
     forced_chord: bool = False  # set by CutChord when it leaves CHORD as the only choice
+    next_breath_ticks: int = -1  # the next phrase end (-1: none)
+    onsets: int = 0  # pitched onsets so far
+    doublings: int = 0  # of which doubled another instrument's onset at the same tick
 
     def update(self, token: int, config: SamplingConfig) -> None:
         """Advance the state by one sampled token."""
@@ -94,6 +97,10 @@ class DecodeState:
         elif tk.is_note(token):
             key = (token - tk.NOTE_BASE) % _N_KEYS
             is_on = token >= _ON_SLICE.start
+            if is_on and key // tk.N_PITCHES != int(tk.Instrument.DRUMS):
+                self.onsets += 1
+                same = self.sounding.view(tk.N_INSTRUMENTS, tk.N_PITCHES)[:, key % tk.N_PITCHES]
+                self.doublings += bool(same.any())
             self.sounding[key] = is_on
             if is_on:
                 self.onset_ticks[key] = self.time_ticks
@@ -148,17 +155,52 @@ _OUTSIDE_REGISTER = _register_mask()
 
 
 class CleanTexture:
-    """One bass note at a time; no pitch struck while another instrument sounds it; every
-    instrument within its register (bass E1-C4, the others C2-E6: about the 1st-99th
-    percentiles of the multi-part training music; the soundfont's extremes sound poor)."""
+    """One bass note at a time; no pitch struck while another instrument sounds it, except a
+    doubling struck at the same instant while the piece's unison share stays under
+    ``max_unison_share`` (the corpus doubles 4% of its notes); every instrument within its
+    register (bass E1-C4, the others C2-E6: about the 1st-99th percentiles of the multi-part
+    training music; the soundfont's extremes sound poor)."""
+
+    def __init__(self, max_unison_share: float = 0.0) -> None:
+        self.max_unison_share = max_unison_share
 
     def __call__(self, logits: torch.Tensor, state: DecodeState) -> torch.Tensor:
         on = logits[_ON_SLICE]
         on.view(tk.N_INSTRUMENTS, tk.N_PITCHES).masked_fill_(_OUTSIDE_REGISTER, _NEG_INF)
         if state.sounding[_BASS].any():
             on[_BASS] = _NEG_INF
-        doubled = state.sounding.view(tk.N_INSTRUMENTS, tk.N_PITCHES).any(dim=0)
+        sounding = state.sounding.view(tk.N_INSTRUMENTS, tk.N_PITCHES)
+        doubled = sounding.any(dim=0)
+        # Both notes of a doubling count as doubled in the measure: 2 per doubling.
+        budget = 2 * (state.doublings + 1) <= self.max_unison_share * (state.onsets + 1)
+        if budget and doubled.any():
+            now = state.onset_ticks.view(tk.N_INSTRUMENTS, tk.N_PITCHES) == state.time_ticks
+            doubled = (sounding & ~now).any(dim=0)
         on.view(tk.N_INSTRUMENTS, tk.N_PITCHES).masked_fill_(doubled, _NEG_INF)
+        return logits
+
+
+class PhraseBreath:
+    """Our addition: no new pitched onset in the last ``breath_beats`` of a phrase (every
+    ``SamplingConfig.phrase_bars`` bars, and before each cut): what sounds is held, or released
+    into a short rest, and the next phrase starts on its downbeat. Real music breathes at
+    phrase ends (held cadences, fermatas); without it the model's onsets run on evenly."""
+
+    def __init__(self, breath_beats: float, max_silence_beats: float = 0.0) -> None:
+        self.ticks = round(breath_beats * tk.TICKS_PER_BEAT)
+        self.max_silence = round(max_silence_beats * tk.TICKS_PER_BEAT)
+
+    def __call__(self, logits: torch.Tensor, state: DecodeState) -> torch.Tensor:
+        left = state.next_breath_ticks - state.time_ticks
+        # A rest may not outlast the longest silence allowed: then the breath gives way.
+        too_long = (
+            self.max_silence
+            and state.silent_since_ticks >= 0
+            and state.next_breath_ticks - state.silent_since_ticks > self.max_silence
+        )
+        if self.ticks and 0 < left <= self.ticks and state.cut_notes_needed == 0 and not too_long:
+            logits[_ON_SLICE] = _NEG_INF
+            logits[_SHIFT_SLICE][_SHIFT_TICKS > left] = _NEG_INF  # land on the downbeat
         return logits
 
 
@@ -359,7 +401,8 @@ def default_rules(config: SamplingConfig) -> list:
     return [
         ForbidControlTokens(),
         NoteGrammar(),
-        CleanTexture(),
+        CleanTexture(config.max_unison_share),
+        PhraseBreath(config.breath_beats, config.max_silence_beats),
         ForceProgress(config.max_events_per_step),
         NoLongSilence(config.max_silence_beats),
         TextureFloor(config.min_sounding_notes),
