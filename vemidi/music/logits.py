@@ -200,7 +200,7 @@ class PhraseBreath:
         )
         if self.ticks and 0 < left <= self.ticks and state.cut_notes_needed == 0 and not too_long:
             logits[_ON_SLICE] = _NEG_INF
-            logits[_SHIFT_SLICE][_SHIFT_TICKS > left] = _NEG_INF  # land on the downbeat
+            logits[_SHIFT_SLICE][left < _SHIFT_TICKS] = _NEG_INF  # land on the downbeat
         return logits
 
 
