@@ -66,6 +66,12 @@ class SamplingConfig:
             turns it off (one stream); measured at 2 (two streams, one batch): valence -> mode
             Spearman 0.79 -> 0.93 and arousal -> notes/beat 0.50 -> 0.79 on the preview grid,
             at about 20% more time per token (model card).
+        max_unison_share: share of pitched notes that may double another instrument's note
+            struck at the same instant (counted as the measure counts: both notes of a pair);
+            0 forbids unisons, as before. Our addition (``logits.CleanTexture``).
+        phrase_bars: a phrase ends every this many bars and at every cut (0: no phrases).
+        breath_beats: no new pitched onset in the last this many beats of a phrase
+            (``logits.PhraseBreath``; our addition); 0 turns it off.
     """
 
     temperature: float = 1.0
@@ -102,6 +108,9 @@ class SamplingConfig:
         check_range("guidance", self.guidance, 0.0, 10.0)
         check_range("harmony_prior", self.harmony_prior, 0.0, 10.0)
         check_range("density_prior", self.density_prior, 0.0, 10.0)
+        check_range("max_unison_share", self.max_unison_share, 0.0, 1.0)
+        check_range("phrase_bars", self.phrase_bars, 0, 64)
+        check_range("breath_beats", self.breath_beats, 0.0, 8.0)
 
 
 @dataclass(frozen=True)
