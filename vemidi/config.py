@@ -68,10 +68,14 @@ class SamplingConfig:
             at about 20% more time per token (model card).
         max_unison_share: share of pitched notes that may double another instrument's note
             struck at the same instant (counted as the measure counts: both notes of a pair);
-            0 forbids unisons, as before. Our addition (``logits.CleanTexture``).
+            0 forbids unisons. Our addition (``logits.CleanTexture``); at 0.08 the pieces
+            double 2.9% of their notes (the corpus: 4.2%).
         phrase_bars: a phrase ends every this many bars and at every cut (0: no phrases).
         breath_beats: no new pitched onset in the last this many beats of a phrase
-            (``logits.PhraseBreath``; our addition); 0 turns it off.
+            (``logits.PhraseBreath``; our addition); 0 turns it off. Measured with
+            ``max_unison_share`` 0.08 on the evaluation grid: two-sample AUC 0.94-0.96 ->
+            0.89-0.91, silence 0 -> 1.9% (corpus 1.3%), valence -> mode 0.86 -> 0.83 (within
+            the grid's noise, but lower; model card).
     """
 
     temperature: float = 1.0
@@ -89,9 +93,9 @@ class SamplingConfig:
     density_prior: float = 0.0
     cut_chords: bool = True
     guidance: float = 2.0
-    max_unison_share: float = 0.0
-    phrase_bars: int = 0
-    breath_beats: float = 0.0
+    max_unison_share: float = 0.08
+    phrase_bars: int = 4
+    breath_beats: float = 1.5
 
     def __post_init__(self) -> None:
         check_range("temperature", self.temperature, 0.05, 5.0)
