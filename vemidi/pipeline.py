@@ -266,7 +266,7 @@ class Pipeline:
         with tempfile.TemporaryDirectory(prefix="vemidi-") as tmp:
             work = {ext: Path(tmp) / p.name for ext, p in paths.items()}
             piece.write_midi(work["mid"])
-            report(0.72, f"rendering audio at {controls.loudness_lufs:g} LUFS")
+            report(0.72, "rendering audio")
             music = render_normalised(
                 piece.midi, analysis.duration_s, soundfont, controls.loudness_lufs
             )
