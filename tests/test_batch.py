@@ -60,6 +60,7 @@ def check_first_and_second_run(clips: Path, out: Path, *options: str, env=None) 
         assert row["duration_s"] == pytest.approx(2.0, abs=0.1) and row["notes"] > 0
         files = {p.name for p in (out / name).iterdir()}
         assert {f"{name}-vemidi.{ext}" for ext in ("mp4", "mid", "wav", "json")} <= files
+    assert (out / "results.csv").is_file(), first.stderr[-3000:]  # the run ended cleanly
     with (out / "results.csv").open() as f:
         assert len(list(csv.DictReader(f))) == 6
     assert "5 ok, 1 failed" in first.stdout and "broken.mp4 is not a readable video" in first.stdout

@@ -166,3 +166,4 @@ def _in_processes(jobs, out_root, profile, workers, finished, ui) -> None:
                     row = {"video": str(job.video), "name": job.name, "status": "error",
                            "error": error, "output_dir": str(out_root / job.name)}  # fmt: skip
                 finished(row)
+        ui.stop_draining()  # before the manager and its queue go away

@@ -88,11 +88,10 @@ def run_on_ray(jobs, out_root, profile, slots, address, shared_output, finished,
         level = logging.getLogger("vemidi").getEffectiveLevel()
         actors = [actor.remote(profile, i, messages, level) for i in range(count)]
         _dispatch(ray, jobs, actors, Path(out_root), shared_output, finished)
-        for a in actors:
-            ray.kill(a)
     finally:
+        ui.stop_draining()  # no call into Ray from the progress thread once it shuts down
         if started_here:
-            ray.shutdown()
+            ray.shutdown()  # also ends the actors and the queue
 
 
 def _dispatch(ray, jobs, actors, out_root: Path, shared_output: bool, finished) -> None:

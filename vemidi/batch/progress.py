@@ -67,10 +67,15 @@ class BatchProgress:
         self._thread = threading.Thread(target=loop, daemon=True, name="vemidi-batch-progress")
         self._thread.start()
 
-    def close(self) -> None:
+    def stop_draining(self) -> None:
+        """Stop reading worker messages (before their queue goes away); idempotent."""
         self._stop.set()
         if self._thread is not None:
-            self._thread.join(timeout=2)
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def close(self) -> None:
+        self.stop_draining()
         if self.enabled:
             for bar in self.slots:
                 bar.close()
