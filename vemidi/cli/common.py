@@ -127,13 +127,18 @@ def add_audio_arguments(parser: argparse.ArgumentParser) -> None:
         "the original 12 dB under the music; keep: the original as a first track",
     )
     parser.add_argument("--duck", type=float, default=12.0, help="dB the music falls under speech")
+    add_loudness_argument(parser)
+    parser.add_argument("--soundfont", default=None, help=".sf2/.sf3 file (default: first found)")
+
+
+def add_loudness_argument(parser: argparse.ArgumentParser) -> None:
+    """``--loudness``: the music's integrated loudness target."""
     parser.add_argument(
         "--loudness",
         type=float,
         default=-16.0,
         help="music loudness in LUFS: -16 web (default), -23 EBU R128, -14 streaming",
     )
-    parser.add_argument("--soundfont", default=None, help=".sf2/.sf3 file (default: first found)")
 
 
 def control_values(args: argparse.Namespace) -> dict:

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from vemidi.cli.common import (
+    add_loudness_argument,
     add_sampling_arguments,
     parse_seconds_list,
     plan_config_from_args,
@@ -71,11 +72,6 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", required=True, help="MIDI file to write")
     p.add_argument("--wav", default=None, help="also render audio to this WAV file")
     p.add_argument("--soundfont", default=None, help=".sf2/.sf3 file (default: first found)")
-    p.add_argument(
-        "--loudness",
-        type=float,
-        default=-16.0,
-        help="WAV loudness in LUFS: -16 web (default), -23 EBU R128, -14 streaming",
-    )
+    add_loudness_argument(p)
     p.add_argument("--json", default=None, help="write a JSON summary here")
     p.set_defaults(handler=_compose)
