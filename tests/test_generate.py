@@ -370,3 +370,8 @@ def test_phrases_end_every_n_bars_and_on_cuts():
             on_cut = i == 0 and beat in plan.cut_beats
             assert (beat * tk.TICKS_PER_BEAT in ends) == (phrase_end or on_cut)
     assert _phrase_ends(plan, 0, []) == []
+
+
+def test_guidance_off_decodes_one_stream(debug_model):
+    result = _piece(debug_model, 6.0, cuts=[3.0], seed=2, guidance=1.0)
+    assert result.decoded.notes and result.hits_s == result.targets_s

@@ -112,8 +112,8 @@ class _Window:
 
     def _mix(self, last: torch.Tensor) -> torch.Tensor:
         """``(streams, vocab)`` logits -> one row, pushed away from the unconditioned stream."""
-        if self.streams == 1:
-            return last[0]
+        if self.streams == 1:  # a copy: the model's output may be an inference tensor
+            return last[0].clone()
         return last[1] + self.guidance * (last[0] - last[1])
 
     def encode(
