@@ -72,14 +72,15 @@ class Controls:
     loudness_lufs: float = -16.0
 
     def __post_init__(self) -> None:
-        from vemidi.audio.mixing import AUDIO_MODES
+        from vemidi.audio.loudness import LUFS_RANGE
+        from vemidi.audio.mixing import AUDIO_MODES, DUCK_RANGE_DB
 
         for name in ("valence", "arousal"):
             if getattr(self, name) is not None:
                 check_range(name, getattr(self, name), -1.0, 1.0)
         check_choice("audio mode", self.audio_mode, AUDIO_MODES)
-        check_range("duck_db", self.duck_db, 0.0, 40.0)
-        check_range("loudness_lufs", self.loudness_lufs, -40.0, -6.0)
+        check_range("duck_db", self.duck_db, *DUCK_RANGE_DB)
+        check_range("loudness_lufs", self.loudness_lufs, *LUFS_RANGE)
         check_range("min_cut_gap_s", self.min_cut_gap_s, 0.0, 60.0)
         self.sampling()  # validates temperature, top_p and seed
         self.plan_config()  # validates tempo, meter and percussion

@@ -23,6 +23,7 @@ from vemidi.config import check_range
 WEB_LUFS = -16.0
 BROADCAST_LUFS = -23.0  # EBU R128
 STREAMING_LUFS = -14.0
+LUFS_RANGE = (-40.0, -6.0)  # the targets accepted
 TRUE_PEAK_DBTP = -1.0
 CODEC_MARGIN_DB = 0.5
 OVERSAMPLE = 4
@@ -174,6 +175,11 @@ def limiter_gain(audio: np.ndarray, ceiling_dbtp: float, sample_rate_hz: int) ->
     return gain
 
 
+def apply_gain(audio: np.ndarray, gain: np.ndarray) -> np.ndarray:
+    """``audio`` (mono or ``(n, channels)``) times a per-sample ``gain``."""
+    return audio * gain[: len(audio), None] if audio.ndim == 2 else audio * gain[: len(audio)]
+
+
 def normalise(
     audio: np.ndarray,
     sample_rate_hz: int,
@@ -186,7 +192,7 @@ def normalise(
 
     Silence and clips too short to measure are returned unchanged (gain 1).
     """
-    check_range("loudness target (LUFS)", target_lufs, -40.0, -6.0)
+    check_range("loudness target (LUFS)", target_lufs, *LUFS_RANGE)
     check_range("true-peak ceiling (dBTP)", ceiling_dbtp, -12.0, 0.0)
     gain = np.ones(len(audio), dtype=np.float32)
     # K-weighting is linear and the gain moves slowly (10 ms ramps at the fastest), so the
@@ -199,11 +205,11 @@ def normalise(
     out = audio
     for _ in range(rounds):
         gain *= np.float32(10 ** ((target_lufs - loudness) / 20))
-        out = audio * gain[:, None] if audio.ndim == 2 else audio * gain
+        out = apply_gain(audio, gain)
         limit = limiter_gain(out, ceiling_dbtp - CODEC_MARGIN_DB, sample_rate_hz)
         if limit.min() < 1.0:
             gain *= limit
-            out = audio * gain[:, None] if audio.ndim == 2 else audio * gain
+            out = apply_gain(audio, gain)
         loudness = gated_loudness(power * np.square(gain, dtype=np.float64), sample_rate_hz)
         if abs(loudness - target_lufs) <= 0.1:
             break

@@ -25,6 +25,7 @@ from vemidi.config import check_choice, check_range
 
 AUDIO_MODES = ("replace", "mix", "under", "keep")
 DUCK_DB = 12.0  # how far the music falls under speech in ``mix`` mode
+DUCK_RANGE_DB = (0.0, 40.0)  # the amounts accepted
 UNDER_DB = -12.0  # level of the original under the music in ``under`` mode
 ATTACK_S = 0.25
 RELEASE_S = 0.8
@@ -76,7 +77,7 @@ def duck_gain(
 ) -> np.ndarray:
     """Per-sample music gain: 1, falling by ``duck_db`` over ``attack_s`` before each passage
     of speech and rising back over ``release_s`` after it."""
-    check_range("ducking (dB)", duck_db, 0.0, 40.0)
+    check_range("ducking (dB)", duck_db, *DUCK_RANGE_DB)
     gain = np.ones(n_samples, dtype=np.float32)
     if not spans_s or duck_db == 0.0:
         return gain

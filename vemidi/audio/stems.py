@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from vemidi.audio.loudness import apply_gain
 from vemidi.synth import SAMPLE_RATE_HZ, render, write_wav
 
 
@@ -45,7 +46,7 @@ def render_stems(
         alone = pretty_midi.PrettyMIDI()
         alone.instruments.append(instrument)
         audio = render(alone, duration_s, soundfont, sample_rate_hz)
-        stems[stem_name(index, instrument)] = audio * gain[: len(audio), None]
+        stems[stem_name(index, instrument)] = apply_gain(audio, gain)
     return stems
 
 

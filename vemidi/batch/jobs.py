@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from vemidi.errors import InvalidInputError, VemidiError
+from vemidi.inputs import FIELDS
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".webm", ".mkv", ".avi")
 MANIFEST_SUFFIXES = (".csv", ".jsonl")
@@ -115,7 +116,7 @@ def _job(video: Path, row: dict, defaults: dict, profile: str, stems: bool, name
     if "_error" in row:
         return Job(video, name, error=f"{video.name} {row['_error']}.")
     stems = _flag(row.pop("stems", stems))
-    unknown = sorted(set(row) - _control_names())
+    unknown = sorted(set(row) - set(FIELDS))
     try:
         if unknown:
             raise InvalidInputError(f"unknown manifest column(s): {', '.join(unknown)}.")
@@ -126,12 +127,6 @@ def _job(video: Path, row: dict, defaults: dict, profile: str, stems: bool, name
         return Job(video, name, error=f"{video} does not exist.")
     job = Job(video, name, controls, stems=stems)
     return replace(job, digest=digest(job, profile))
-
-
-def _control_names() -> set[str]:
-    from vemidi.inputs import FIELDS
-
-    return set(FIELDS)
 
 
 def _flag(value: object) -> bool:

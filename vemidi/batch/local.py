@@ -13,7 +13,7 @@ from pathlib import Path
 from vemidi.batch.jobs import Job
 from vemidi.batch.progress import BatchProgress, Throttle
 from vemidi.batch.results import Manifest
-from vemidi.batch.score import previous, score
+from vemidi.batch.score import base_row, previous, score
 from vemidi.config import check_range
 
 
@@ -163,7 +163,6 @@ def _in_processes(jobs, out_root, profile, workers, finished, ui) -> None:
                     row = future.result()
                 except Exception as e:  # the worker died (out of memory, killed)
                     error = f"the worker scoring {job.video.name} stopped ({type(e).__name__})."
-                    row = {"video": str(job.video), "name": job.name, "status": "error",
-                           "error": error, "output_dir": str(out_root / job.name)}  # fmt: skip
+                    row = base_row(job, out_root, error)
                 finished(row)
         ui.stop_draining()  # before the manager and its queue go away

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from vemidi.batch.jobs import Job
 from vemidi.batch.progress import Throttle
-from vemidi.batch.score import MARKER, score, write_marker
+from vemidi.batch.score import MARKER, base_row, score, write_marker, write_whole
 from vemidi.errors import InvalidInputError, explained
 
 
@@ -112,16 +112,12 @@ def _dispatch(ray, jobs, actors, out_root: Path, shared_output: bool, finished) 
         try:
             row, files = ray.get(done[0])
         except ray.exceptions.RayError as e:
-            row, files = {"video": str(job.video), "name": job.name, "status": "error",
-                          "error": f"the Ray worker scoring {job.video.name} failed "
-                          f"({type(e).__name__})."}, {}  # fmt: skip
+            error = f"the Ray worker scoring {job.video.name} failed ({type(e).__name__})."
+            row, files = base_row(job, out_root, error), {}
         folder = out_root / job.name
         row.update(video=str(job.video), output_dir=str(folder))
         for name, data in files.items():
-            folder.mkdir(parents=True, exist_ok=True)
-            partial = folder / f".{name}.partial"
-            partial.write_bytes(data)
-            partial.replace(folder / name)
+            write_whole(folder / name, data)
         if files or (job.digest and row.get("status") == "error" and not shared_output):
             write_marker(folder, row)
         finished(row)

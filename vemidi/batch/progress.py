@@ -6,7 +6,6 @@ in a thread of the driver."""
 from __future__ import annotations
 
 import contextlib
-import queue as queue_module
 import sys
 import threading
 
@@ -58,9 +57,7 @@ class BatchProgress:
             while not self._stop.is_set():
                 try:
                     worker, name, fraction, message = source.get(timeout=0.2)
-                except (queue_module.Empty, EOFError, OSError):
-                    continue
-                except Exception:  # Ray's queue raises its own Empty
+                except Exception:  # queue.Empty, Ray's own Empty, a closed manager
                     continue
                 self.update(slot_of(worker), name, fraction, message)
 

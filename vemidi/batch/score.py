@@ -31,8 +31,7 @@ def score(pipeline, job: Job, out_root: Path, report: Report | None = None) -> d
 
     report = report or (lambda f, m: None)
     folder = Path(out_root) / job.name
-    row = {"video": str(job.video), "name": job.name, "output_dir": str(folder),
-           "digest": job.digest, "worker": f"{os.uname().nodename}:{os.getpid()}"}  # fmt: skip
+    row = {**base_row(job, out_root), "worker": f"{os.uname().nodename}:{os.getpid()}"}
     start = time.perf_counter()
     try:
         if job.error:
@@ -80,12 +79,24 @@ def _summary(record: dict) -> dict:
     }
 
 
+def base_row(job: Job, out_root: Path, error: str = "") -> dict:
+    """The start of a job's result row; with ``error``, the whole row of a failed job."""
+    row = {"video": str(job.video), "name": job.name,
+           "output_dir": str(Path(out_root) / job.name), "digest": job.digest}  # fmt: skip
+    return {**row, "status": "error", "error": error} if error else row
+
+
+def write_whole(path: Path, data: bytes) -> None:
+    """Write ``path`` under a hidden name, then rename it: never a half file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_bytes(data)
+    os.replace(partial, path)
+
+
 def write_marker(folder: Path, row: dict) -> None:
-    """The folder's marker, written whole (a hidden name, then renamed)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    partial = folder / f".{MARKER}.partial"
-    partial.write_text(json.dumps(row, indent=2))
-    os.replace(partial, folder / MARKER)
+    """The folder's marker (see the module docstring), written whole."""
+    write_whole(folder / MARKER, json.dumps(row, indent=2).encode())
 
 
 def previous(job: Job, out_root: Path) -> dict | None:

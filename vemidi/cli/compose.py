@@ -19,12 +19,13 @@ from vemidi.cli.common import (
 
 
 def _compose(args: argparse.Namespace) -> int:
+    from vemidi.audio.loudness import LUFS_RANGE
     from vemidi.config import CutConfig, check_range
     from vemidi.music.compose import ComposeRequest, compose
     from vemidi.synth import render_soundtrack, write_wav
 
     prepare_outputs(args.output, args.wav, args.json)
-    check_range("loudness (LUFS)", args.loudness, -40.0, -6.0)
+    check_range("loudness (LUFS)", args.loudness, *LUFS_RANGE)
     options = dict(
         cuts_s=parse_seconds_list(args.cuts),
         sampling=sampling_from_args(args),
