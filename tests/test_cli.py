@@ -73,6 +73,19 @@ def test_bad_input_exits_2_with_one_line(args, tmp_path):
     assert not (tmp_path / "x.mid").exists()
 
 
+@pytest.mark.parametrize(
+    "args",
+    [["--more-share", "1.5"], ["--lr", "0"], ["--batch-size", "0"], ["--init-from", "/no/x.pt"]],
+)
+def test_bad_training_options_exit_2_before_the_corpus_is_parsed(args, tmp_path):
+    pytest.importorskip("music21")
+    out = run("train", *args, "--run-dir", str(tmp_path / "run"), "--cache-dir", str(tmp_path))
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("vemidi: error: "), out.stderr
+    assert not (tmp_path / "run").exists() and not any(tmp_path.iterdir())
+
+
 def test_output_paths_are_checked_before_any_work(tmp_path, story):
     """A path under a file fails at once (not after the analysis); missing folders are created
     the same way by every command."""

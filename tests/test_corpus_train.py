@@ -115,6 +115,28 @@ def test_window_sampler_balances_and_drops_conditions(works):
     assert np.nanmin(batch.valence) >= -1 and np.nanmax(batch.valence) <= 1
 
 
+def test_more_share_sets_how_often_full_textures_are_drawn(works):
+    examples = [augment(w, np.random.default_rng(i)) for i, w in enumerate(works)]
+    for example in examples[::2]:  # half of them marked as works for fewer instruments
+        example.tokens[0] = tk.LESS_INSTRUMENTS
+    scale = LabelScale.fit(examples)
+    more = np.array([int(e.tokens[0]) == tk.MORE_INSTRUMENTS for e in examples])
+    assert 0 < more.sum() < len(examples)
+    for share in (0.5, 0.9):
+        sampler = WindowSampler(examples, scale, 64, more_share=share)
+        assert sampler.probs[more].sum() == pytest.approx(share)
+    with pytest.raises(ValueError, match="more_share"):
+        TrainConfig(more_share=0.0)
+
+
+def test_label_scale_of_alike_works_saturates_instead_of_dividing_by_zero(works):
+    example = augment(works[0], np.random.default_rng(0))
+    scale = LabelScale.fit([example, example])
+    assert scale.density_scale > 0 and scale.mode_scale > 0
+    assert scale.arousal(example.notes_per_beat) == 0.0
+    assert scale.arousal(example.notes_per_beat * 2) == 1.0
+
+
 def test_tiny_training_run_lowers_the_loss_and_resumes(works, tmp_path):
     cfg = dataclasses.replace(debug_config(), context=128)
     config = TrainConfig(

@@ -40,6 +40,28 @@ def _train(args: argparse.Namespace) -> int:
         raise InvalidInputError(
             f"unknown collection(s) {', '.join(unknown)}; choose from {', '.join(COLLECTIONS)}."
         )
+    base = debug_config() if args.tiny else EMBEDDED_MODEL
+    try:
+        model_cfg = dataclasses.replace(base, n_keys=24, condition_every_position=True)
+        if args.context:
+            model_cfg = dataclasses.replace(model_cfg, context=args.context)
+        config = TrainConfig(
+            model=model_cfg,
+            batch_size=args.batch_size,
+            max_steps=args.steps,
+            max_minutes=args.minutes,
+            variants=args.variants,
+            threads=args.threads,
+            checkpoint_every_s=args.checkpoint_every,
+            precision=args.precision,
+            init_from=args.init_from,
+            lr=args.lr,
+            more_share=args.more_share,
+        )
+    except ValueError as e:  # one sentence, before minutes of corpus parsing
+        raise InvalidInputError(f"{e}.") from e
+    if args.init_from and not Path(args.init_from).is_file():
+        raise InvalidInputError(f"--init-from {args.init_from} is not a checkpoint file.")
     run_dir = Path(args.run_dir)
     files = corpus_files(collections)
     if args.max_files:
@@ -49,21 +71,6 @@ def _train(args: argparse.Namespace) -> int:
     if not works:
         raise InvalidInputError("no works could be parsed from the chosen collections.")
     print(f"{len(works)} works from {len(files)} files", file=sys.stderr)
-    base = debug_config() if args.tiny else EMBEDDED_MODEL
-    model_cfg = dataclasses.replace(base, n_keys=24, condition_every_position=True)
-    if args.context:
-        model_cfg = dataclasses.replace(model_cfg, context=args.context)
-    config = TrainConfig(
-        model=model_cfg,
-        batch_size=args.batch_size,
-        max_steps=args.steps,
-        max_minutes=args.minutes,
-        variants=args.variants,
-        threads=args.threads,
-        checkpoint_every_s=args.checkpoint_every,
-        precision=args.precision,
-        init_from=args.init_from,
-    )
     bar = tqdm(total=config.max_steps, desc="training", file=sys.stderr, unit="step")
 
     def report(step: int, row: dict) -> None:
@@ -140,6 +147,13 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--steps", type=int, default=1400, help="optimiser steps (sets the schedule)")
     p.add_argument("--minutes", type=float, default=130.0, help="training time budget")
     p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--lr", type=float, default=6e-4, help="peak learning rate (default 6e-4)")
+    p.add_argument(
+        "--more-share",
+        type=float,
+        default=0.5,
+        help="share of windows drawn from works for three or more instruments (default 0.5)",
+    )
     p.add_argument("--precision", choices=("auto", "bf16", "fp32"), default="auto")
     p.add_argument("--variants", type=int, default=4, help="augmented copies per work")
     p.add_argument("--threads", type=int, default=2, help="torch threads")

@@ -36,11 +36,16 @@ class LabelScale:
 
     @classmethod
     def fit(cls, examples: list[Example]) -> LabelScale:
-        """Scales from the corpus: the 90th percentile of |mode|, the 5-95% density range."""
+        """Scales from the corpus: the 90th percentile of |mode|, the 5-95% density range.
+
+        Both scales are at least ``1e-3``: a corpus of a few alike works (a smoke-test run) has
+        no spread, and the labels then saturate instead of dividing by zero.
+        """
         modes = np.abs([e.mode for e in examples])
         log_density = np.log([e.notes_per_beat for e in examples])
         low, mid, high = np.percentile(log_density, [5, 50, 95])
-        return cls(float(np.percentile(modes, 90)), float(mid), float((high - low) / 2))
+        mode_scale = max(float(np.percentile(modes, 90)), 1e-3)
+        return cls(mode_scale, float(mid), max(float((high - low) / 2), 1e-3))
 
     def valence(self, mode: float) -> float:
         """Valence condition of a raw mode strength."""

@@ -42,6 +42,8 @@ class TrainConfig:
     run. The CHORD loss weight is 1: in vemidi the plan strikes the chord on each cut and the
     model never samples CHORD itself, so up-weighting it would only spend capacity.
     ``init_from`` starts a new run from an exported checkpoint (see :func:`warm_start`).
+    ``more_share`` is the share of windows drawn from works for three or more instruments (the
+    texture a soundtrack asks for; see :class:`~vemidi.training.dataset.WindowSampler`).
     """
 
     model: ModelConfig = field(default_factory=lambda: EMBEDDED_MODEL)
@@ -62,10 +64,13 @@ class TrainConfig:
     eval_batches: int = 8
     precision: str = "auto"
     init_from: str | None = None
+    more_share: float = 0.5
 
     def __post_init__(self) -> None:
         if self.batch_size < 1 or self.max_steps < 1 or self.variants < 1:
             raise ValueError("batch_size, max_steps and variants must be >= 1")
+        if not 0.0 < self.more_share <= 1.0:
+            raise ValueError(f"more_share must be in (0, 1], got {self.more_share}")
         if not 0 < self.lr < 1:
             raise ValueError(f"lr must be in (0, 1), got {self.lr}")
         if self.precision not in ("auto", "bf16", "fp32"):
@@ -244,6 +249,7 @@ def train(
         config.cond_dropout,
         config.no_boundary_prob,
         use_key,
+        config.more_share,
     )
     test_sampler = WindowSampler(test_ex, scale, length, config.model.max_offset_s, use_key=use_key)
     eval_batches = test_sampler.fixed_batches(config.batch_size, config.eval_batches)
