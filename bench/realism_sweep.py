@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import pickle
 import sys
 import time
 from pathlib import Path
@@ -25,7 +24,8 @@ import torch
 
 from vemidi.config import SamplingConfig
 from vemidi.training import evaluate
-from vemidi.training.two_sample import cross_validated_auc, two_sample_test
+from vemidi.training.train import read_data_cache
+from vemidi.training.two_sample import cross_validated_auc, feature_gaps
 from vemidi.weights import load_music_model
 
 FOLD_SEEDS = (0, 1, 2)
@@ -57,8 +57,7 @@ def main() -> None:
     if not data.is_file():
         sys.exit(f"no training data cache at {data}: run `vemidi train` first (see README).")
     torch.set_num_threads(1)  # small model, one piece at a time: one thread is the faster
-    with data.open("rb") as f:
-        _, held_out, _ = pickle.load(f)
+    _, held_out, _ = read_data_cache(data)
     real = evaluate.real_excerpts(held_out, evaluate.EvalConfig())
     real_features = np.array([r["features"] for r in real])
     model = load_music_model(args.model).model
@@ -69,8 +68,8 @@ def main() -> None:
         control = evaluate.emotion_control(model, config)
         generated = np.array([r["features"] for r in control["rows"]])
         aucs = [cross_validated_auc(generated, real_features, seed=s) for s in FOLD_SEEDS]
-        test = two_sample_test(generated, real_features)
-        differences = ", ".join(f"{n} {g:+.1f} sd" for n, g in test["largest_differences"][:3])
+        gaps = feature_gaps(generated, real_features)[:3]
+        differences = ", ".join(f"{n} {g:+.1f} sd" for n, g in gaps)
         print(
             f"{name}: AUC {np.mean(aucs):.3f} ({min(aucs):.2f}-{max(aucs):.2f}) | "
             f"valence->mode {control['valence_mode_spearman']:.2f}, "

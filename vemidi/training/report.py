@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import pickle
 import platform
 import time
 from dataclasses import replace
@@ -26,13 +25,10 @@ EXAMPLE_CUTS_S = (6.0, 12.0, 18.0)
 
 def heldout(model, data_path: Path, n_batches: int = 16) -> tuple[dict, list]:
     """Held-out next-token accuracy and perplexity, and the held-out examples."""
-    from vemidi.training.dataset import LabelScale, WindowSampler
-    from vemidi.training.train import evaluate_batches
+    from vemidi.training.dataset import WindowSampler
+    from vemidi.training.train import evaluate_batches, read_data_cache
 
-    with data_path.open("rb") as f:
-        _, test, scale = pickle.load(f)
-    if not isinstance(scale, LabelScale):
-        raise ValueError(f"{data_path} is not a training data cache")
+    _, test, scale = read_data_cache(data_path)
     length = model.cfg.context - model.cfg.prefix_len
     sampler = WindowSampler(
         test, scale, length, model.cfg.max_offset_s, use_key=model.cfg.n_keys > 0

@@ -120,13 +120,21 @@ def build_examples(works: list[Work], variants: int, seed: int) -> list[Example]
     return examples
 
 
+def read_data_cache(path: Path) -> tuple[list[Example], list[Example], LabelScale]:
+    """The train and held-out examples and the label scale that :func:`prepare_data` cached."""
+    with path.open("rb") as f:
+        data = pickle.load(f)
+    if not (isinstance(data, tuple) and len(data) == 3 and isinstance(data[2], LabelScale)):
+        raise ValueError(f"{path} is not a training data cache")
+    return data
+
+
 def prepare_data(
     works: list[Work], config: TrainConfig, cache: Path | None = None
 ) -> tuple[list[Example], list[Example], LabelScale]:
     """Train and held-out examples plus the label scale, cached in ``cache`` when given."""
     if cache is not None and cache.is_file():
-        with cache.open("rb") as f:
-            return pickle.load(f)
+        return read_data_cache(cache)
     train_works, test_works = split_by_work(works, config.held_out, config.seed)
     train = build_examples(train_works, config.variants, config.seed)
     test = build_examples(test_works, 1, config.seed + 1)
@@ -356,8 +364,7 @@ def export(run_dir: Path, out_path: Path, extra_meta: dict | None = None) -> Pat
     model_cfg = ModelConfig(**config["model"])
     model = build_model(model_cfg)
     model.load_state_dict(state["model"])
-    with (run_dir / "data.pkl").open("rb") as f:
-        _, _, scale = pickle.load(f)
+    _, _, scale = read_data_cache(run_dir / "data.pkl")
     meta = {
         "label_scale": dataclasses.asdict(scale),
         "steps": state["step"],

@@ -148,6 +148,13 @@ def cross_validated_auc(
     return roc_auc(scores, y)
 
 
+def feature_gaps(generated: np.ndarray, real: np.ndarray) -> list[tuple[str, float]]:
+    """Each feature's difference of means in real standard deviations, largest first."""
+    gaps = (generated.mean(axis=0) - real.mean(axis=0)) / (real.std(axis=0) + 1e-9)
+    ranked = sorted(zip(FEATURES, gaps, strict=True), key=lambda item: -abs(item[1]))
+    return [(name, round(float(gap), 2)) for name, gap in ranked]
+
+
 def two_sample_test(
     generated: np.ndarray, real: np.ndarray, seed: int = 0, groups: list[str] | None = None
 ) -> dict:
@@ -162,15 +169,12 @@ def two_sample_test(
     names = sorted(set(labels))
     first = {names[i] for i in rng.permutation(len(names))[: len(names) // 2]}
     in_first = np.array([g in first for g in labels])
-    std = real.std(axis=0) + 1e-9
-    gaps = (generated.mean(axis=0) - real.mean(axis=0)) / std
-    ranked = sorted(zip(FEATURES, gaps, strict=True), key=lambda item: -abs(item[1]))
     return {
         "auc": cross_validated_auc(generated, real, seed=seed),
         "real_vs_real_auc": cross_validated_auc(real[in_first], real[~in_first], seed=seed),
         "n_generated": len(generated),
         "n_real": len(real),
-        "largest_differences": [(name, round(float(gap), 2)) for name, gap in ranked[:6]],
+        "largest_differences": feature_gaps(generated, real)[:6],
         "means": {
             name: {"generated": float(g), "real": float(r)}
             for name, g, r in zip(FEATURES, generated.mean(axis=0), real.mean(axis=0), strict=True)
