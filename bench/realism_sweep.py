@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from vemidi.config import SamplingConfig
+from vemidi.errors import VemidiError
 from vemidi.training import evaluate
 from vemidi.training.train import read_data_cache
 from vemidi.training.two_sample import cross_validated_auc, feature_gaps
@@ -57,7 +58,10 @@ def main() -> None:
     if not data.is_file():
         sys.exit(f"no training data cache at {data}: run `vemidi train` first (see README).")
     torch.set_num_threads(1)  # small model, one piece at a time: one thread is the faster
-    _, held_out, _ = read_data_cache(data)
+    try:
+        _, held_out, _ = read_data_cache(data)
+    except VemidiError as e:
+        sys.exit(str(e))
     real = evaluate.real_excerpts(held_out, evaluate.EvalConfig())
     real_features = np.array([r["features"] for r in real])
     model = load_music_model(args.model).model

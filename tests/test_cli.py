@@ -108,3 +108,17 @@ def test_output_paths_are_checked_before_any_work(tmp_path, story):
         assert time.perf_counter() - start < 8  # no analysis ran (a fresh process imports ~3 s)
     out = run("compose", "--model", "debug", "--duration", "2", "-o", f"{tmp_path}/new/x.mid")
     assert out.returncode == 0 and (tmp_path / "new" / "x.mid").is_file()
+
+
+def test_evaluate_with_a_file_that_is_not_a_data_cache_exits_2(tmp_path):
+    pytest.importorskip("music21")
+    bogus = tmp_path / "data.pkl"
+    bogus.write_text("not a pickle\n")
+    out = run("evaluate", "--quick", "--data", str(bogus), "--json", str(tmp_path / "r.json"))
+    assert out.returncode == 2
+    assert "Traceback" not in out.stderr
+    assert out.stderr.strip().splitlines()[-1] == (
+        f"vemidi: error: {bogus} is not a training data cache "
+        "(vemidi train writes data.pkl in its run dir)."
+    )
+    assert not (tmp_path / "r.json").exists()

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from vemidi.errors import InvalidInputError, explained
 from vemidi.music import harmony
 from vemidi.music import tokenizer as tk
 from vemidi.music.model import ModelConfig, MusicTransformer, build_model, parameter_count
@@ -121,11 +122,19 @@ def build_examples(works: list[Work], variants: int, seed: int) -> list[Example]
 
 
 def read_data_cache(path: Path) -> tuple[list[Example], list[Example], LabelScale]:
-    """The train and held-out examples and the label scale that :func:`prepare_data` cached."""
-    with path.open("rb") as f:
-        data = pickle.load(f)
+    """The train and held-out examples and the label scale that :func:`prepare_data` cached.
+
+    Raises:
+        InvalidInputError: the file is not such a cache (one sentence; a traceback before).
+    """
+    message = f"{path} is not a training data cache (vemidi train writes data.pkl in its run dir)."
+    try:
+        with path.open("rb") as f:
+            data = pickle.load(f)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError) as e:
+        raise explained(InvalidInputError, message, e) from e
     if not (isinstance(data, tuple) and len(data) == 3 and isinstance(data[2], LabelScale)):
-        raise ValueError(f"{path} is not a training data cache")
+        raise InvalidInputError(message)
     return data
 
 
