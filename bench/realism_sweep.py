@@ -52,6 +52,7 @@ def main() -> None:
     parser.add_argument("--model", default=None, help="music model name or .pt path")
     parser.add_argument("--data", default="runs/vemidi-small/data.pkl", help="training data cache")
     parser.add_argument("--seeds", type=int, default=5, help="seeds per grid cell (default 5)")
+    parser.add_argument("--gaps", type=int, default=3, help="features to list per variant")
     parser.add_argument("--try", dest="variants", action="append", default=[], metavar="VARIANT")
     args = parser.parse_args()
     data = Path(args.data)
@@ -72,7 +73,7 @@ def main() -> None:
         control = evaluate.emotion_control(model, config)
         generated = np.array([r["features"] for r in control["rows"]])
         aucs = [cross_validated_auc(generated, real_features, seed=s) for s in FOLD_SEEDS]
-        gaps = feature_gaps(generated, real_features)[:3]
+        gaps = feature_gaps(generated, real_features)[: args.gaps]
         differences = ", ".join(f"{n} {g:+.1f} sd" for n, g in gaps)
         print(
             f"{name}: AUC {np.mean(aucs):.3f} ({min(aucs):.2f}-{max(aucs):.2f}) | "

@@ -201,7 +201,6 @@ def generate(
         return _decode(model, plan, segments, sampling, more_instruments, horizon_s, progress)
 
 
-@torch.inference_mode()
 def _phrase_ends(plan: Plan, phrase_bars: int, cut_ticks: list[int]) -> list[int]:
     """Ticks where a phrase ends: every ``phrase_bars`` bars (counted from each section's
     start) and at every cut (0: none)."""
@@ -217,6 +216,7 @@ def _phrase_ends(plan: Plan, phrase_bars: int, cut_ticks: list[int]) -> list[int
     return sorted(t for t in ends if 0 < t < plan.total_ticks)
 
 
+@torch.inference_mode()
 def _decode(
     model: MusicTransformer,
     plan: Plan,

@@ -95,7 +95,7 @@ def is_shift(token: int) -> bool:
 
 
 def shift_ticks(token: int) -> int:
-    """Number of 8 ms ticks a TIME_SHIFT token advances (0 for any other token)."""
+    """Number of ticks (sixteenth notes) a TIME_SHIFT token advances (0 for any other token)."""
     return token - SHIFT_BASE + 1 if is_shift(token) else 0
 
 
