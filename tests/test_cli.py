@@ -86,6 +86,23 @@ def test_bad_training_options_exit_2_before_the_corpus_is_parsed(args, tmp_path)
     assert not (tmp_path / "run").exists() and not any(tmp_path.iterdir())
 
 
+def test_training_on_a_missing_gpu_or_from_a_bad_data_cache_exits_2(tmp_path):
+    import torch
+
+    bogus = tmp_path / "data.pkl.gz"
+    bogus.write_bytes(b"\x1f\x8b not really gzip")
+    cases = [["--data", str(bogus)]]
+    if not torch.cuda.is_available():
+        cases.append(["--device", "cuda"])
+    for args in cases:
+        out = run("train", *args, "--run-dir", str(tmp_path / "run"), "--cache-dir", str(tmp_path))
+        assert out.returncode == 2 and "Traceback" not in out.stderr
+        lines = out.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("vemidi: error: "), out.stderr
+        assert not (tmp_path / "run").exists()
+    assert "torch sees no CUDA GPU" in out.stderr or torch.cuda.is_available()
+
+
 def test_output_paths_are_checked_before_any_work(tmp_path, story):
     """A path under a file fails at once (not after the analysis); missing folders are created
     the same way by every command."""

@@ -24,7 +24,15 @@ from vemidi.training.corpus import (
     transpose_chords,
 )
 from vemidi.training.dataset import LabelScale, WindowSampler
-from vemidi.training.train import TrainConfig, evaluate_batches, export, prepare_data, train
+from vemidi.training.train import (
+    TrainConfig,
+    _lr_at,
+    evaluate_batches,
+    export,
+    prepare_data,
+    read_data_cache,
+    train,
+)
 
 C_MAJOR = np.array([60, 62, 64, 65, 67, 69, 71, 72, 64, 67, 60])
 A_MINOR = np.array([57, 59, 60, 62, 64, 65, 68, 69, 60, 64, 57])
@@ -160,6 +168,44 @@ def test_tiny_training_run_lowers_the_loss_and_resumes(works, tmp_path):
     loaded = load_music_model(str(out))
     assert loaded.model.cfg.n_keys == 24 and "label_scale" in loaded.meta
     assert loaded.model.cfg.n_chords == harmony.N_CHORDS
+
+
+def test_learning_rate_decays_along_the_budget_spent_first():
+    config = TrainConfig(lr=1e-3, warmup_steps=10, max_steps=1010, max_minutes=1.0)
+    assert _lr_at(4, config) == pytest.approx(5e-4)  # warm-up
+    assert _lr_at(10, config) == pytest.approx(1e-3)
+    assert _lr_at(510, config, elapsed_s=30.0) == pytest.approx(5.5e-4)  # both half spent
+    assert _lr_at(10, config, elapsed_s=60.0) == pytest.approx(1e-4)  # time spent: the floor
+    assert _lr_at(1010, config) == pytest.approx(1e-4)  # steps spent
+
+
+def test_training_from_a_gzipped_data_cache_parses_nothing(works, tmp_path):
+    """``vemidi train --data`` takes a cache made elsewhere, gzip-compressed as it travels to a
+    GPU machine: no corpus parsing (music21 is not needed there), and the export composes."""
+    import gzip
+    import shutil
+    import subprocess
+    import sys
+
+    from vemidi.weights import load_music_model
+
+    prepare_data(works, TrainConfig(variants=1, held_out=0.25), tmp_path / "data.pkl")
+    with (tmp_path / "data.pkl").open("rb") as f, gzip.open(tmp_path / "data.gz", "wb") as g:
+        shutil.copyfileobj(f, g)
+    plain, packed = read_data_cache(tmp_path / "data.pkl"), read_data_cache(tmp_path / "data.gz")
+    assert [len(part) for part in packed[:2]] == [len(part) for part in plain[:2]]
+    assert packed[2] == plain[2]
+    out = subprocess.run(
+        [sys.executable, "-m", "vemidi", "train", "--tiny", "--data", str(tmp_path / "data.gz"),
+         "--run-dir", str(tmp_path / "run"), "--cache-dir", str(tmp_path / "corpus"),
+         "--steps", "3", "--batch-size", "2", "--context", "128", "--checkpoint-every", "0",
+         "--precision", "fp32", "--threads", "1", "--export", str(tmp_path / "m.pt")],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "parsing corpus" not in out.stderr and not (tmp_path / "corpus").exists()
+    assert "step 3: held-out loss" in out.stdout
+    assert load_music_model(str(tmp_path / "m.pt")).meta["steps"] == 3
 
 
 def test_warm_start_keeps_what_fits_and_starts_the_plan_at_zero(tmp_path):

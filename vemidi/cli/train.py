@@ -1,10 +1,11 @@
 """``vemidi train`` and ``vemidi evaluate``: the embedded music model's life cycle.
 
-``train`` parses the music21 corpus, trains and exports the model; ``evaluate`` measures a model
-(held-out accuracy, emotion control, cut alignment, musical statistics, speed) and writes the
-four quadrant examples.
+``train`` parses the music21 corpus (or takes a data cache made before, ``--data``), trains on
+the CPU or a GPU and exports the model; ``evaluate`` measures a model (held-out accuracy, emotion
+control, cut alignment, musical statistics, speed) and writes the four quadrant examples.
 
-Training needs the ``train`` extra (music21). The run directory holds the resumable state, so
+Parsing the corpus needs the ``train`` extra (music21); training from a data cache needs only
+torch and numpy (so it runs on a lent GPU machine). The run directory holds the resumable state, so
 running the same command again continues an interrupted run; ``--export`` writes the bf16
 checkpoint that ``vemidi compose`` loads.
 """
@@ -21,18 +22,13 @@ from vemidi.errors import InvalidInputError
 
 
 def _train(args: argparse.Namespace) -> int:
-    try:
-        import music21  # noqa: F401
-    except ImportError as e:
-        raise InvalidInputError(
-            "training needs music21: pip install -e '.[train]' (or make setup-test)."
-        ) from e
+    import shutil
+
     from tqdm import tqdm
 
-    from vemidi.cli.common import progress_bar
     from vemidi.music.model import debug_config
-    from vemidi.training.corpus import COLLECTIONS, corpus_files, parse_corpus
-    from vemidi.training.train import EMBEDDED_MODEL, TrainConfig, export, train
+    from vemidi.training.corpus import COLLECTIONS
+    from vemidi.training.train import MODEL_SIZES, TrainConfig, export, read_data_cache, train
 
     collections = tuple(args.collections.split(",")) if args.collections else COLLECTIONS
     unknown = sorted(set(collections) - set(COLLECTIONS))
@@ -40,7 +36,7 @@ def _train(args: argparse.Namespace) -> int:
         raise InvalidInputError(
             f"unknown collection(s) {', '.join(unknown)}; choose from {', '.join(COLLECTIONS)}."
         )
-    base = debug_config() if args.tiny else EMBEDDED_MODEL
+    base = debug_config() if args.tiny else MODEL_SIZES[args.size]
     try:
         model_cfg = dataclasses.replace(base, n_keys=24, condition_every_position=True)
         if args.context:
@@ -57,20 +53,26 @@ def _train(args: argparse.Namespace) -> int:
             init_from=args.init_from,
             lr=args.lr,
             more_share=args.more_share,
+            device=args.device,
         )
     except ValueError as e:  # one sentence, before minutes of corpus parsing
         raise InvalidInputError(f"{e}.") from e
     if args.init_from and not Path(args.init_from).is_file():
         raise InvalidInputError(f"--init-from {args.init_from} is not a checkpoint file.")
+    if args.device == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            raise InvalidInputError("--device cuda: torch sees no CUDA GPU on this machine.")
     run_dir = Path(args.run_dir)
-    files = corpus_files(collections)
-    if args.max_files:
-        files = files[: args.max_files]
-    with progress_bar("parsing corpus") as progress:
-        works = parse_corpus(files, Path(args.cache_dir), args.workers, progress)
-    if not works:
-        raise InvalidInputError("no works could be parsed from the chosen collections.")
-    print(f"{len(works)} works from {len(files)} files", file=sys.stderr)
+    cache = run_dir / "data.pkl"
+    if args.data and not cache.is_file():  # a data cache made elsewhere: no corpus to parse
+        read_data_cache(Path(args.data))  # one sentence if it is not one
+        run_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(args.data, cache)
+    works = []
+    if not cache.is_file():
+        works = _parse(args, collections)
     bar = tqdm(total=config.max_steps, desc="training", file=sys.stderr, unit="step")
 
     def report(step: int, row: dict) -> None:
@@ -93,6 +95,28 @@ def _train(args: argparse.Namespace) -> int:
         path = export(run_dir, Path(args.export), {"collections": list(collections)})
         print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
     return 0
+
+
+def _parse(args: argparse.Namespace, collections: tuple[str, ...]) -> list:
+    """The parsed works of ``collections`` (minutes on first use; cached in ``--cache-dir``)."""
+    try:
+        import music21  # noqa: F401
+    except ImportError as e:
+        raise InvalidInputError(
+            "training needs music21: pip install -e '.[train]' (or make setup-test)."
+        ) from e
+    from vemidi.cli.common import progress_bar
+    from vemidi.training.corpus import corpus_files, parse_corpus
+
+    files = corpus_files(collections)
+    if args.max_files:
+        files = files[: args.max_files]
+    with progress_bar("parsing corpus") as progress:
+        works = parse_corpus(files, Path(args.cache_dir), args.workers, progress)
+    if not works:
+        raise InvalidInputError("no works could be parsed from the chosen collections.")
+    print(f"{len(works)} works from {len(files)} files", file=sys.stderr)
+    return works
 
 
 def _evaluate(args: argparse.Namespace) -> int:
@@ -160,6 +184,19 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--context", type=int, default=0, help="override the context length")
     p.add_argument("--checkpoint-every", type=float, default=300.0, help="seconds")
     p.add_argument("--tiny", action="store_true", help="the debug-sized model (for tests)")
+    p.add_argument(
+        "--size",
+        choices=("small", "medium"),
+        default="small",
+        help="small: the embedded model (CPU); medium: 2.6x larger, for a GPU (default small)",
+    )
+    p.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="default cpu")
+    p.add_argument(
+        "--data",
+        default=None,
+        help="a data cache made before (data.pkl, gzip allowed): copied into the run dir, "
+        "no corpus parsing (music21 not needed)",
+    )
     p.add_argument(
         "--init-from",
         default=None,
