@@ -75,7 +75,13 @@ def test_bad_input_exits_2_with_one_line(args, tmp_path):
 
 @pytest.mark.parametrize(
     "args",
-    [["--more-share", "1.5"], ["--lr", "0"], ["--batch-size", "0"], ["--init-from", "/no/x.pt"]],
+    [
+        ["--more-share", "1.5"],
+        ["--lr", "0"],
+        ["--batch-size", "0"],
+        ["--init-from", "/no/x.pt"],
+        ["--dropout", "1.5"],
+    ],
 )
 def test_bad_training_options_exit_2_before_the_corpus_is_parsed(args, tmp_path):
     pytest.importorskip("music21")

@@ -199,13 +199,15 @@ def test_training_from_a_gzipped_data_cache_parses_nothing(works, tmp_path):
         [sys.executable, "-m", "vemidi", "train", "--tiny", "--data", str(tmp_path / "data.gz"),
          "--run-dir", str(tmp_path / "run"), "--cache-dir", str(tmp_path / "corpus"),
          "--steps", "3", "--batch-size", "2", "--context", "128", "--checkpoint-every", "0",
-         "--precision", "fp32", "--threads", "1", "--export", str(tmp_path / "m.pt")],
+         "--precision", "fp32", "--threads", "1", "--dropout", "0.1",
+         "--export", str(tmp_path / "m.pt")],
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
     assert "parsing corpus" not in out.stderr and not (tmp_path / "corpus").exists()
     assert "step 3: held-out loss" in out.stdout
-    assert load_music_model(str(tmp_path / "m.pt")).meta["steps"] == 3
+    loaded = load_music_model(str(tmp_path / "m.pt"))
+    assert loaded.meta["steps"] == 3 and loaded.model.cfg.dropout == 0.1
 
 
 def test_warm_start_keeps_what_fits_and_starts_the_plan_at_zero(tmp_path):

@@ -41,6 +41,8 @@ def _train(args: argparse.Namespace) -> int:
         model_cfg = dataclasses.replace(base, n_keys=24, condition_every_position=True)
         if args.context:
             model_cfg = dataclasses.replace(model_cfg, context=args.context)
+        if args.dropout is not None:
+            model_cfg = dataclasses.replace(model_cfg, dropout=args.dropout)
         config = TrainConfig(
             model=model_cfg,
             batch_size=args.batch_size,
@@ -191,6 +193,9 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="small: the embedded model (CPU); medium: 2.6x larger, for a GPU (default small)",
     )
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="default cpu")
+    p.add_argument(
+        "--dropout", type=float, default=None, help="override the size's (small 0, medium 0.1)"
+    )
     p.add_argument(
         "--data",
         default=None,

@@ -101,7 +101,8 @@ EMBEDDED_MODEL = ModelConfig(
 
 # A larger model for a lent GPU (scripts/train_on_device.sh): what two CPU cores cannot train in
 # a sitting (model card: "What is left"). 6 layers of width 384, with dropout: minutes on a GPU
-# pass over the data dozens of times.
+# pass over the data dozens of times. Each token costs 2.5x the small model's to decode on one
+# CPU thread (measured side by side), so it would not keep today's generation speed.
 MEDIUM_MODEL = dataclasses.replace(
     EMBEDDED_MODEL, n_layers=6, n_heads=6, d_model=384, d_ff=1536, dropout=0.1
 )
