@@ -34,7 +34,7 @@ case "${1:-}" in
     cp /tmp/vemidi-device/log.csv "$out/log.csv"
     ;;
   *)
-    echo "usage: $0 prepare PATH/data.pkl | run [MINUTES]" >&2
+    echo "usage: $0 prepare PATH/data.pkl | run [MINUTES] [small|medium] [MORE_SHARE]" >&2
     exit 2
     ;;
 esac
