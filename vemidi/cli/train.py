@@ -190,7 +190,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--size",
         choices=("small", "medium"),
         default="small",
-        help="small: the embedded model (CPU); medium: 2.6x larger, for a GPU (default small)",
+        help="small: the embedded model (CPU); medium: 12.2 M parameters, for a GPU",
     )
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="default cpu")
     p.add_argument(
