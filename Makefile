@@ -17,7 +17,7 @@ run: setup
 test: setup-test
 	$(BIN)/ruff check vemidi tests bench app.py
 	$(BIN)/ruff format --check vemidi tests bench app.py
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2  # two processes (pytest-xdist): the machines have 2 cores
 
 lint:
 	$(BIN)/ruff check vemidi tests bench app.py

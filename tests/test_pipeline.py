@@ -114,12 +114,14 @@ def test_bad_controls_are_clear(kwargs):
         Controls(**kwargs)
 
 
-def test_cut_outside_the_video_leaves_nothing(pipeline, clip, tmp_path):
+def test_cut_outside_the_video_leaves_nothing(pipeline, clip, tmp_path, own_temp_dir):
     analysis = pipeline.analyze(clip)
+    out = tmp_path / "out"
+    out.mkdir()
     before = set(os.listdir(tempfile.gettempdir()))
     with pytest.raises(VemidiError, match="outside"):
-        pipeline.soundtrack(clip, analysis, Controls(cuts_s=(3.0, 30.0)), tmp_path)
-    assert list(tmp_path.iterdir()) == []
+        pipeline.soundtrack(clip, analysis, Controls(cuts_s=(3.0, 30.0)), out)
+    assert list(out.iterdir()) == []
     after = set(os.listdir(tempfile.gettempdir()))
     assert not {p for p in after - before if p.startswith("vemidi-")}
 

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from media_factory import edge_case
+from media_factory import cards, edge_case, tone, write_video
 
 from vemidi.errors import VemidiError
 
@@ -43,10 +43,18 @@ CASES = {
 
 
 @pytest.fixture(scope="module")
-def pipeline():
-    from vemidi.pipeline import Pipeline
+def pipeline(tmp_path_factory):
+    """A pipeline that has made one soundtrack already: the 10 s are each case's, not the first
+    load of the models and the first calls' compiling (two test processes share two cores)."""
+    from vemidi.pipeline import Controls, Pipeline
 
-    return Pipeline()
+    pipeline = Pipeline()
+    folder = tmp_path_factory.mktemp("warm")
+    video = folder / "warm.mp4"  # not one of the cases: the pipeline caches analyses by content
+    write_video(video, cards([(200, 40, 40), (40, 40, 200)], 1.0, size=(96, 64)),
+                audio=tone(2.0, 440.0))  # fmt: skip
+    pipeline.soundtrack(video, pipeline.analyze(video), Controls(seed=0), folder / "out")
+    return pipeline
 
 
 def _vemidi_temp_files() -> set[str]:
@@ -54,7 +62,7 @@ def _vemidi_temp_files() -> set[str]:
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_every_case_gets_music_or_one_sentence(pipeline, tmp_path, case):
+def test_every_case_gets_music_or_one_sentence(pipeline, tmp_path, own_temp_dir, case):
     from vemidi.media.probe import probe
     from vemidi.pipeline import Controls
 
