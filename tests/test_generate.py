@@ -372,6 +372,25 @@ def test_phrases_end_every_n_bars_and_on_cuts():
     assert _phrase_ends(plan, 0, []) == []
 
 
+@torch.inference_mode()
+def test_guidance_can_leave_the_key_out_of_the_unconditioned_stream(debug_model):
+    from vemidi.music.generate import stream_conditions
+
+    nan = float("nan")
+    for guidance_key, null_key in ((False, 7), (True, -1)):
+        got = stream_conditions(
+            debug_model, 0.5, -0.3, 7, SamplingConfig(guidance_key=guidance_key)
+        )
+        want = debug_model.condition_vectors(
+            torch.tensor([0.5, nan]), torch.tensor([-0.3, nan]), torch.tensor([7, null_key])
+        )
+        assert torch.equal(got, want)
+    default = _piece(debug_model, 6.0, cuts=[3.0], seed=4)
+    keyless = _piece(debug_model, 6.0, cuts=[3.0], seed=4, guidance_key=True)
+    assert keyless.decoded.notes != default.decoded.notes  # a different push, other music
+    assert keyless.hits_s == keyless.targets_s
+
+
 def test_guidance_off_decodes_one_stream(debug_model):
     result = _piece(debug_model, 6.0, cuts=[3.0], seed=2, guidance=1.0)
     assert result.decoded.notes and result.hits_s == result.targets_s

@@ -96,6 +96,18 @@ def _segment_at(segments: list[EmotionSegment], now_s: float) -> int:
     return 0
 
 
+def stream_conditions(model, valence: float, arousal: float, key: int, sampling) -> torch.Tensor:
+    """The two streams' prefix vectors: row 0 with the requested valence, arousal and key; row 1
+    (guidance's unconditioned stream) with no valence or arousal, and no key either when
+    ``sampling.guidance_key``."""
+    nan = float("nan")
+    return model.condition_vectors(
+        torch.tensor([valence, nan]),
+        torch.tensor([arousal, nan]),
+        torch.tensor([key, -1 if sampling.guidance_key else key]),
+    )
+
+
 class _Window:
     """The tokens the model currently sees, with their offsets and plan inputs, behind a cache."""
 
@@ -269,12 +281,7 @@ def _decode(
     def cond_for(context: tuple[int, int]) -> torch.Tensor:
         seg = segments[context[0]]
         density_prior.arousal = seg.arousal
-        nan = float("nan")
-        return model.condition_vectors(  # row 1: the same key, no valence/arousal (guidance)
-            torch.tensor([seg.valence, nan]),
-            torch.tensor([seg.arousal, nan]),
-            torch.tensor([context[1], context[1]]),
-        )
+        return stream_conditions(model, seg.valence, seg.arousal, context[1], sampling)
 
     instrument = tk.MORE_INSTRUMENTS if more_instruments else tk.LESS_INSTRUMENTS
     tokens, offsets, plans = [instrument], [offset_at(0)], [plan_at(0)]
