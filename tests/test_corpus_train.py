@@ -159,15 +159,31 @@ def test_tiny_training_run_lowers_the_loss_and_resumes(works, tmp_path):
     assert metrics["loss"] < before["loss"] - 0.5
     rows = (tmp_path / "log.csv").read_text().splitlines()
     assert rows[0].startswith("step,tokens")
+    assert rows[-1].startswith("40,") and not rows[-1].endswith(",")  # with held-out figures
     # Resuming a finished run does no more steps and reproduces the metrics.
     again = train(works, config, tmp_path)
     assert again["step"] == 40 and again["loss"] == pytest.approx(metrics["loss"], abs=1e-5)
+    assert (tmp_path / "log.csv").read_text().splitlines() == rows  # nothing more to log
     out = export(tmp_path, tmp_path / "tiny.pt")
     from vemidi.weights import load_music_model
 
     loaded = load_music_model(str(out))
     assert loaded.model.cfg.n_keys == 24 and "label_scale" in loaded.meta
     assert loaded.model.cfg.n_chords == harmony.N_CHORDS
+
+
+def test_a_run_stopped_by_time_between_log_rows_still_logs_its_last_step(works, tmp_path):
+    config = TrainConfig(
+        model=dataclasses.replace(debug_config(), context=128), batch_size=2, max_steps=1000,
+        max_minutes=0.01, variants=1, held_out=0.25, eval_batches=1, precision="fp32",
+    )  # fmt: skip
+    metrics = train(works, config, tmp_path)
+    assert 0 < metrics["step"] < 50  # stopped by the 0.6 s budget, before the first 50-step row
+    header, *rows = (tmp_path / "log.csv").read_text().splitlines()
+    assert len(rows) == 1
+    last = dict(zip(header.split(","), rows[0].split(","), strict=True))
+    assert int(last["step"]) == metrics["step"]
+    assert float(last["heldout_loss"]) == pytest.approx(metrics["loss"], abs=1e-4)
 
 
 def test_learning_rate_decays_along_the_budget_spent_first():
