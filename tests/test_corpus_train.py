@@ -186,6 +186,20 @@ def test_a_run_stopped_by_time_between_log_rows_still_logs_its_last_step(works, 
     assert float(last["heldout_loss"]) == pytest.approx(metrics["loss"], abs=1e-4)
 
 
+def test_training_curve_reads_rows_with_either_loss_left_blank(tmp_path):
+    from PIL import Image
+
+    from vemidi.training.report import training_curve
+
+    header = "step,tokens,elapsed_s,lr,train_loss,tokens_per_s,heldout_loss,heldout_accuracy"
+    (tmp_path / "log.csv").write_text(
+        f"{header}\n50,400,10.0,3.00e-04,2.5000,40,,\n100,800,20.0,2.00e-04,2.1000,40,2.2000,"
+        "0.4000\n100,800,21.0,2.00e-04,,,2.1900,0.4100\n"  # the closing row of a run
+    )
+    training_curve(tmp_path / "log.csv", tmp_path / "curve.png")
+    assert Image.open(tmp_path / "curve.png").size[0] > 300
+
+
 def test_learning_rate_decays_along_the_budget_spent_first():
     config = TrainConfig(lr=1e-3, warmup_steps=10, max_steps=1010, max_minutes=1.0)
     assert _lr_at(4, config) == pytest.approx(5e-4)  # warm-up

@@ -95,14 +95,13 @@ def training_curve(log_csv: Path, out_png: Path) -> None:
 
     rows = list(csv.DictReader(log_csv.open()))
     tokens = np.array([float(r["tokens"]) / 1e6 for r in rows])
-    train = np.array([float(r["train_loss"]) for r in rows])
-    held = [
-        (t, float(r["heldout_loss"]))
-        for t, r in zip(tokens, rows, strict=True)
-        if r["heldout_loss"]
-    ]
+
+    def curve(column: str) -> list[tuple[float, float]]:  # a row may leave either one blank
+        return [(t, float(r[column])) for t, r in zip(tokens, rows, strict=True) if r[column]]
+
+    train, held = curve("train_loss"), curve("heldout_loss")
     fig, ax = plt.subplots(figsize=(6, 3.5), dpi=110)
-    ax.plot(tokens, train, label="train (CHORD-weighted)")
+    ax.plot(*zip(*train, strict=True), label="train (CHORD-weighted)")
     if held:
         ax.plot(*zip(*held, strict=True), "o-", label="held-out")
     ax.set_xlabel("training tokens (millions)")

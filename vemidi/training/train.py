@@ -239,14 +239,16 @@ def _lr_at(step: int, config: TrainConfig, elapsed_s: float = 0.0) -> float:
 
 
 def _log_row(step: int, tokens: int, row: dict, held: dict) -> list:
-    """One ``log.csv`` row; the held-out columns stay empty between evaluations."""
+    """One ``log.csv`` row; the held-out columns stay empty between evaluations, the training
+    ones when no step ran since the last row."""
+    trained = row["loss"] is not None
     return [
         step,
         tokens,
         round(row["elapsed_s"], 1),
         f"{row['lr']:.2e}",
-        f"{row['loss']:.4f}",
-        round(row["tokens_per_s"]),
+        f"{row['loss']:.4f}" if trained else "",
+        round(row["tokens_per_s"]) if trained else "",
         f"{held['loss']:.4f}" if held else "",
         f"{held['accuracy']:.4f}" if held else "",
     ]
@@ -377,7 +379,7 @@ def train(
         _save_state(state_path, model, optimizer, step, rng, elapsed_s, config)
         if step > first_step and logged != (step, True):  # the last step and its held-out figures
             row = {
-                "loss": float(np.mean(losses)) if losses else float("nan"),
+                "loss": float(np.mean(losses)) if losses else None,
                 "tokens_per_s": window_tokens / max(time.perf_counter() - window_start, 1e-9),
                 "lr": _lr_at(step, config, elapsed_s),
                 "elapsed_s": elapsed_s,
