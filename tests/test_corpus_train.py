@@ -194,7 +194,7 @@ def test_training_curve_reads_rows_with_either_loss_left_blank(tmp_path):
     header = "step,tokens,elapsed_s,lr,train_loss,tokens_per_s,heldout_loss,heldout_accuracy"
     (tmp_path / "log.csv").write_text(
         f"{header}\n50,400,10.0,3.00e-04,2.5000,40,,\n100,800,20.0,2.00e-04,2.1000,40,2.2000,"
-        "0.4000\n100,800,21.0,2.00e-04,,,2.1900,0.4100\n"  # the closing row of a run
+        "0.4000\n100,800,21.0,2.00e-04,,,2.1900,0.4100\n"  # a row without training figures
     )
     training_curve(tmp_path / "log.csv", tmp_path / "curve.png")
     assert Image.open(tmp_path / "curve.png").size[0] > 300

@@ -238,22 +238,6 @@ def _lr_at(step: int, config: TrainConfig, elapsed_s: float = 0.0) -> float:
     return config.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
-def _log_row(step: int, tokens: int, row: dict, held: dict) -> list:
-    """One ``log.csv`` row; the held-out columns stay empty between evaluations, the training
-    ones when no step ran since the last row."""
-    trained = row["loss"] is not None
-    return [
-        step,
-        tokens,
-        round(row["elapsed_s"], 1),
-        f"{row['lr']:.2e}",
-        f"{row['loss']:.4f}" if trained else "",
-        round(row["tokens_per_s"]) if trained else "",
-        f"{held['loss']:.4f}" if held else "",
-        f"{held['accuracy']:.4f}" if held else "",
-    ]
-
-
 def _save_state(path: Path, model, optimizer, step: int, rng, elapsed_s: float, config) -> None:
     tmp = path.with_suffix(".tmp")
     torch.save(
@@ -337,9 +321,36 @@ def train(
     window_start, window_tokens, losses = time.perf_counter(), 0, []
     session_start, session_elapsed0 = time.perf_counter(), elapsed_s
     metrics: dict = {}
-    first_step, logged = step, (step, False)  # logged: the last row's step, with held-out figures?
+    first_step = step
     bf16 = use_bf16(config.precision, config.device)
     log.info("training on %s in %s", config.device, "bf16 autocast" if bf16 else "fp32")
+
+    def log_row(held: dict) -> None:
+        """A ``log.csv`` row for this step (and the progress callback), over the steps since the
+        last row; ``held`` the held-out figures, or empty between evaluations."""
+        row = {
+            "step": step,
+            "loss": float(np.mean(losses)),
+            "tokens_per_s": window_tokens / max(time.perf_counter() - window_start, 1e-9),
+            "lr": _lr_at(step, config, elapsed_s),
+            "elapsed_s": elapsed_s,
+        }
+        writer.writerow(
+            [
+                step,
+                step * config.batch_size * length,
+                round(elapsed_s, 1),
+                f"{row['lr']:.2e}",
+                f"{row['loss']:.4f}",
+                round(row["tokens_per_s"]),
+                f"{held['loss']:.4f}" if held else "",
+                f"{held['accuracy']:.4f}" if held else "",
+            ]
+        )
+        log_file.flush()
+        if progress is not None:
+            progress(step, {**row, **{f"heldout_{k}": v for k, v in held.items()}})
+
     try:
         while step < config.max_steps and elapsed_s < config.max_minutes * 60:
             batch = sampler.sample(config.batch_size, rng)
@@ -355,36 +366,20 @@ def train(
             window_tokens += int((batch.targets != tk.PAD).sum())
             losses.append(loss.item())
             elapsed_s = session_elapsed0 + time.perf_counter() - session_start
-            if step % 50 == 0 or step == config.max_steps:
-                rate = window_tokens / max(time.perf_counter() - window_start, 1e-9)
-                row = {
-                    "step": step,
-                    "loss": float(np.mean(losses)),
-                    "tokens_per_s": rate,
-                    "lr": _lr_at(step, config, elapsed_s),
-                    "elapsed_s": elapsed_s,
-                }
+            if step >= config.max_steps or elapsed_s >= config.max_minutes * 60:
+                break  # the last step: logged below, with the final held-out figures
+            if step % 50 == 0:
                 held = {}
                 if time.perf_counter() - last_save >= config.checkpoint_every_s:
                     held = evaluate_batches(model, eval_batches)
                     _save_state(state_path, model, optimizer, step, rng, elapsed_s, config)
                     last_save = time.perf_counter()
-                writer.writerow(_log_row(step, step * config.batch_size * length, row, held))
-                log_file.flush()
-                logged = (step, bool(held))
-                if progress is not None:
-                    progress(step, {**row, **{f"heldout_{k}": v for k, v in held.items()}})
+                log_row(held)
                 window_start, window_tokens, losses = time.perf_counter(), 0, []
         metrics = evaluate_batches(model, eval_batches)
         _save_state(state_path, model, optimizer, step, rng, elapsed_s, config)
-        if step > first_step and logged != (step, True):  # the last step and its held-out figures
-            row = {
-                "loss": float(np.mean(losses)) if losses else None,
-                "tokens_per_s": window_tokens / max(time.perf_counter() - window_start, 1e-9),
-                "lr": _lr_at(step, config, elapsed_s),
-                "elapsed_s": elapsed_s,
-            }
-            writer.writerow(_log_row(step, step * config.batch_size * length, row, metrics))
+        if step > first_step:  # a run resumed after its end has nothing new to log
+            log_row(metrics)
     except KeyboardInterrupt:  # Ctrl-C: keep the progress, resume later with the same command
         _save_state(state_path, model, optimizer, step, rng, elapsed_s, config)
         raise
