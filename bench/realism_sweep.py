@@ -5,7 +5,9 @@ valence x arousal grid is generated and compared with held-out corpus excerpts b
 two-sample test. The AUC is averaged over three fold seeds (one seed moves it by about 0.02 at
 45 pieces), with valence -> mode and arousal -> notes/beat Spearman beside it and the features
 whose means differ most. This is how the decoding settings in the model card were chosen and
-rejected; a difference under ~0.03 is noise at this size.
+rejected; a difference under ~0.03 is noise at this size. ``--by-arousal`` adds those features
+for each arousal level of the grid alone (the corpus excerpts do not change with it), which shows
+where on the grid a gap sits.
 
 Usage: python bench/realism_sweep.py --data runs/vemidi-small/data.pkl \\
            --try "breath3:breath_beats=3" --try "cool:temperature=0.9,top_p=0.9"
@@ -47,12 +49,21 @@ def parse_variant(text: str) -> tuple[str, SamplingConfig]:
     return name, SamplingConfig(**values)
 
 
+def _largest_gaps(generated: np.ndarray, real: np.ndarray, count: int) -> str:
+    """The ``count`` features whose means differ most, in real standard deviations."""
+    gaps = feature_gaps(generated, real)[:count]
+    return ", ".join(f"{name} {gap:+.1f} sd" for name, gap in gaps)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=None, help="music model name or .pt path")
     parser.add_argument("--data", default="runs/vemidi-small/data.pkl", help="training data cache")
     parser.add_argument("--seeds", type=int, default=5, help="seeds per grid cell (default 5)")
     parser.add_argument("--gaps", type=int, default=3, help="features to list per variant")
+    parser.add_argument(
+        "--by-arousal", action="store_true", help="also list the gaps per arousal level"
+    )
     parser.add_argument("--try", dest="variants", action="append", default=[], metavar="VARIANT")
     args = parser.parse_args()
     data = Path(args.data)
@@ -73,8 +84,7 @@ def main() -> None:
         control = evaluate.emotion_control(model, config)
         generated = np.array([r["features"] for r in control["rows"]])
         aucs = [cross_validated_auc(generated, real_features, seed=s) for s in FOLD_SEEDS]
-        gaps = feature_gaps(generated, real_features)[: args.gaps]
-        differences = ", ".join(f"{n} {g:+.1f} sd" for n, g in gaps)
+        differences = _largest_gaps(generated, real_features, args.gaps)
         print(
             f"{name}: AUC {np.mean(aucs):.3f} ({min(aucs):.2f}-{max(aucs):.2f}) | "
             f"valence->mode {control['valence_mode_spearman']:.2f}, "
@@ -82,6 +92,11 @@ def main() -> None:
             f"silence {control['surface']['silence_share']:.1%} | {differences} | "
             f"{len(generated)} pieces in {time.perf_counter() - start:.0f} s"
         )
+        if args.by_arousal:
+            arousal = np.array([r["arousal"] for r in control["rows"]])
+            for level in config.grid:
+                gaps = _largest_gaps(generated[arousal == level], real_features, args.gaps)
+                print(f"  arousal {level:+.1f}: {gaps}")
 
 
 if __name__ == "__main__":
