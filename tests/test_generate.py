@@ -378,9 +378,7 @@ def test_guidance_can_leave_the_key_out_of_the_unconditioned_stream(debug_model)
 
     nan = float("nan")
     for guidance_key, null_key in ((False, 7), (True, -1)):
-        got = stream_conditions(
-            debug_model, 0.5, -0.3, 7, SamplingConfig(guidance_key=guidance_key)
-        )
+        got = stream_conditions(debug_model, 0.5, -0.3, 7, guidance_key)
         want = debug_model.condition_vectors(
             torch.tensor([0.5, nan]), torch.tensor([-0.3, nan]), torch.tensor([7, null_key])
         )

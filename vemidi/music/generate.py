@@ -96,15 +96,17 @@ def _segment_at(segments: list[EmotionSegment], now_s: float) -> int:
     return 0
 
 
-def stream_conditions(model, valence: float, arousal: float, key: int, sampling) -> torch.Tensor:
+def stream_conditions(
+    model: MusicTransformer, valence: float, arousal: float, key: int, guidance_key: bool
+) -> torch.Tensor:
     """The two streams' prefix vectors: row 0 with the requested valence, arousal and key; row 1
     (guidance's unconditioned stream) with no valence or arousal, and no key either when
-    ``sampling.guidance_key``."""
+    ``guidance_key`` (see :class:`~vemidi.config.SamplingConfig`)."""
     nan = float("nan")
     return model.condition_vectors(
         torch.tensor([valence, nan]),
         torch.tensor([arousal, nan]),
-        torch.tensor([key, -1 if sampling.guidance_key else key]),
+        torch.tensor([key, -1 if guidance_key else key]),
     )
 
 
@@ -281,7 +283,7 @@ def _decode(
     def cond_for(context: tuple[int, int]) -> torch.Tensor:
         seg = segments[context[0]]
         density_prior.arousal = seg.arousal
-        return stream_conditions(model, seg.valence, seg.arousal, context[1], sampling)
+        return stream_conditions(model, seg.valence, seg.arousal, context[1], sampling.guidance_key)
 
     instrument = tk.MORE_INSTRUMENTS if more_instruments else tk.LESS_INSTRUMENTS
     tokens, offsets, plans = [instrument], [offset_at(0)], [plan_at(0)]
