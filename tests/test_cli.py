@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 import wave
 
 import numpy as np
@@ -112,7 +113,6 @@ def test_training_on_a_missing_gpu_or_from_a_bad_data_cache_exits_2(tmp_path):
 def test_output_paths_are_checked_before_any_work(tmp_path, story):
     """A path under a file fails at once (not after the analysis); missing folders are created
     the same way by every command."""
-    import time
 
     blocker = tmp_path / "FILE"
     blocker.write_text("not a folder")
@@ -145,3 +145,14 @@ def test_evaluate_with_a_file_that_is_not_a_data_cache_exits_2(tmp_path):
         "(vemidi train writes data.pkl in its run dir)."
     )
     assert not (tmp_path / "r.json").exists()
+
+
+def test_evaluate_with_a_missing_training_log_exits_2_before_any_work(tmp_path):
+    start = time.perf_counter()
+    missing = tmp_path / "log.csv"
+    out = run("evaluate", "--model", "debug", "--quick", "--training-log", str(missing),
+              "--json", str(tmp_path / "r.json"))  # fmt: skip
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert out.stderr.strip() == f"vemidi: error: training log {missing} does not exist."
+    assert not (tmp_path / "r.json").exists()  # nothing evaluated, nothing written
+    assert time.perf_counter() - start < 8  # a fresh process imports ~3 s; the grid takes minutes

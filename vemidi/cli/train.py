@@ -138,6 +138,9 @@ def _evaluate(args: argparse.Namespace) -> int:
     data = Path(args.data) if args.data else None
     if data is not None and not data.is_file():
         raise InvalidInputError(f"training data cache {data} does not exist (see vemidi train).")
+    log = Path(args.training_log) if args.training_log else None
+    if log is not None and not log.is_file():  # before minutes of work, not after
+        raise InvalidInputError(f"training log {log} does not exist.")
     with progress_bar("evaluating") as progress:
         report = run_evaluation(
             loaded.name,
@@ -149,12 +152,9 @@ def _evaluate(args: argparse.Namespace) -> int:
         )
     if args.json:
         save(report, Path(args.json))
-    if args.training_log:
+    if log is not None:
         from vemidi.training.report import training_curve
 
-        log = Path(args.training_log)
-        if not log.is_file():
-            raise InvalidInputError(f"training log {log} does not exist.")
         out = Path(args.json).with_name("training_curve.png") if args.json else Path("curve.png")
         training_curve(log, out)
         print(f"wrote {out}")
