@@ -7,7 +7,11 @@ two-sample test. The AUC is averaged over three fold seeds (one seed moves it by
 whose means differ most. This is how the decoding settings in the model card were chosen and
 rejected; a difference under ~0.03 is noise at this size. ``--by-arousal`` adds those features
 for each arousal level of the grid alone (the corpus excerpts do not change with it), which shows
-where on the grid a gap sits.
+where on the grid a gap sits. ``--grid-reference`` first scores real music asked for the same
+grid (training excerpts whose labels lie nearest each cell, played at the plan's tempo): the
+figure a model that wrote like its training music for each cell would get, to read the others
+against; each variant is then also tested against that real music (where emotion gives nothing
+away).
 
 Usage: python bench/realism_sweep.py --data runs/vemidi-small/data.pkl \\
            --try "breath3:breath_beats=3" --try "cool:temperature=0.9,top_p=0.9"
@@ -27,6 +31,7 @@ import torch
 from vemidi.config import SamplingConfig
 from vemidi.errors import VemidiError
 from vemidi.training import evaluate
+from vemidi.training.dataset import LabelScale
 from vemidi.training.train import read_data_cache
 from vemidi.training.two_sample import cross_validated_auc, feature_gaps
 from vemidi.weights import load_music_model
@@ -55,6 +60,31 @@ def _largest_gaps(generated: np.ndarray, real: np.ndarray, count: int) -> str:
     return ", ".join(f"{name} {gap:+.1f} sd" for name, gap in gaps)
 
 
+def _grid_reference(
+    train: list, scale: LabelScale, real: np.ndarray, args: argparse.Namespace
+) -> list[np.ndarray]:
+    """The test's figure for real music that follows the grid (see
+    :func:`~vemidi.training.evaluate.grid_reference_excerpts`), over three draws of excerpts;
+    returns the draws' feature rows."""
+    config = evaluate.EvalConfig(seeds=args.seeds)
+    aucs, draws = [], []
+    for draw in range(3):
+        rows = evaluate.grid_reference_excerpts(train, scale, config, seed=draw)
+        grid = np.array([r["features"] for r in rows])
+        draws.append(grid)
+        aucs += [cross_validated_auc(grid, real, seed=s) for s in FOLD_SEEDS]
+        if draw == 0:
+            print(f"real music asked for the grid ({len(rows)} training excerpts a draw): "
+                  f"{_largest_gaps(grid, real, args.gaps)}")  # fmt: skip
+            if args.by_arousal:
+                arousal = np.array([r["arousal"] for r in rows])
+                for level in config.grid:
+                    gaps = _largest_gaps(grid[arousal == level], real, args.gaps)
+                    print(f"  arousal {level:+.1f}: {gaps}")
+    print(f"  AUC {np.mean(aucs):.3f} ({min(aucs):.2f}-{max(aucs):.2f}, 3 draws x 3 fold seeds)")
+    return draws
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=None, help="music model name or .pt path")
@@ -64,6 +94,11 @@ def main() -> None:
     parser.add_argument(
         "--by-arousal", action="store_true", help="also list the gaps per arousal level"
     )
+    parser.add_argument(
+        "--grid-reference",
+        action="store_true",
+        help="also score real training music asked for the grid (three draws)",
+    )
     parser.add_argument("--try", dest="variants", action="append", default=[], metavar="VARIANT")
     args = parser.parse_args()
     data = Path(args.data)
@@ -71,13 +106,14 @@ def main() -> None:
         sys.exit(f"no training data cache at {data}: run `vemidi train` first (see README).")
     torch.set_num_threads(1)  # small model, one piece at a time: one thread is the faster
     try:
-        _, held_out, _ = read_data_cache(data)
+        train, held_out, scale = read_data_cache(data)
     except VemidiError as e:
         sys.exit(str(e))
     real = evaluate.real_excerpts(held_out, evaluate.EvalConfig())
     real_features = np.array([r["features"] for r in real])
     model = load_music_model(args.model).model
     print(f"{len(real)} held-out excerpts from {len({r['source'] for r in real})} works")
+    references = _grid_reference(train, scale, real_features, args) if args.grid_reference else []
     for name, sampling in [("default", SamplingConfig()), *map(parse_variant, args.variants)]:
         start = time.perf_counter()
         config = evaluate.EvalConfig(seeds=args.seeds, sampling=sampling)
@@ -92,6 +128,11 @@ def main() -> None:
             f"silence {control['surface']['silence_share']:.1%} | {differences} | "
             f"{len(generated)} pieces in {time.perf_counter() - start:.0f} s"
         )
+        if references:
+            against = [
+                cross_validated_auc(generated, g, seed=s) for g in references for s in FOLD_SEEDS
+            ]
+            print(f"  against real music asked for the grid: AUC {np.mean(against):.3f}")
         if args.by_arousal:
             arousal = np.array([r["arousal"] for r in control["rows"]])
             for level in config.grid:

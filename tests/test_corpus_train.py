@@ -274,5 +274,33 @@ def test_evaluation_report_on_real_held_out_excerpts(works, tmp_path):
     # Without the rule nothing puts the bass on the planned root (an untrained model).
     assert report["cuts_model_only"]["rule"] is False
     assert report["cuts_model_only"]["bass_on_root"] < 1.0
+    assert realism["grid_reference_n"] >= 4 and 0.0 <= realism["grid_reference_auc"] <= 1.0
+    assert 0.0 <= realism["generated_vs_grid_reference_auc"] <= 1.0
     text = "\n".join(summary_lines(report))
     assert "two-sample ROC AUC" in text and "struck chord within 40 ms" in text
+    assert "real music asked for the same grid" in text
+
+
+def test_grid_reference_takes_the_nearest_labels_at_the_plans_tempo(works, tmp_path):
+    """Real excerpts asked for the grid: per cell, distinct works whose labels lie nearest it
+    (ties broken by at most the jitter), each played at the plan's tempo for the cell."""
+    from vemidi.music.plan import tempo_for_arousal
+    from vemidi.training.evaluate import EvalConfig, grid_reference_excerpts
+
+    config = TrainConfig(model=debug_config(), variants=2, held_out=0.25)
+    prepare_data(works, config, tmp_path / "data.pkl")
+    train, _, scale = read_data_cache(tmp_path / "data.pkl")
+    labels = np.array([(scale.valence(e.mode), scale.arousal(e.notes_per_beat)) for e in train])
+    grid = EvalConfig(grid=(-0.8, 0.8), seeds=2, emotion_duration_s=6.0)
+    rows = grid_reference_excerpts(train, scale, grid)
+    assert len(rows) == 8
+    for cell in {(r["valence"], r["arousal"]) for r in rows}:
+        chosen = [r for r in rows if (r["valence"], r["arousal"]) == cell]
+        assert len(chosen) == 2 and len({r["source"] for r in chosen}) == 2
+        distances = ((labels - cell) ** 2).sum(axis=1)
+        sources = np.array([e.source for e in train])
+        for i, r in enumerate(chosen):  # the second from the works the first is not from
+            assert r["tempo_bpm"] == tempo_for_arousal(cell[1])
+            allowed = sources != chosen[0]["source"] if i else np.ones(len(train), bool)
+            distance = (r["label_valence"] - cell[0]) ** 2 + (r["label_arousal"] - cell[1]) ** 2
+            assert distance <= distances[allowed].min() + 0.05 + 1e-9

@@ -11,7 +11,8 @@ Every experiment plans and generates with the real loop and measures the notes w
 * **cuts**: struck chords (>= 3 notes within 40 ms, one held >= 0.5 s) within 40 ms of a cut,
   with the bass on the planned root, and the chance rate at random times;
 * **real or generated?**: the classifier two-sample test of :mod:`vemidi.training.two_sample`
-  against held-out corpus excerpts, with the real-vs-real floor;
+  against held-out corpus excerpts, with the real-vs-real floor and, beside it, the figure of
+  real music asked for the same emotion grid (what a model that followed it perfectly would get);
 * **speed**: tokens per second and the real-time factor.
 """
 
@@ -29,7 +30,8 @@ from vemidi.music.keys import best_key
 from vemidi.music.plan import build_plan, tempo_for_arousal
 from vemidi.training import measures
 from vemidi.training.corpus import tick_times
-from vemidi.training.two_sample import features, two_sample_test
+from vemidi.training.dataset import LabelScale
+from vemidi.training.two_sample import cross_validated_auc, features, two_sample_test
 from vemidi.types import EmotionSegment
 
 Progress = Callable[[float, str], None]
@@ -220,6 +222,52 @@ def real_excerpts(examples: list, config: EvalConfig, seed: int = 7) -> list[dic
     return rows
 
 
+def grid_reference_excerpts(
+    examples: list, scale: LabelScale, config: EvalConfig, seed: int = 0, candidates: int = 6000
+) -> list[dict]:
+    """Real music asked for the emotion grid: what the two-sample test gives a perfect model.
+
+    For each (valence, arousal) cell of ``config.grid``, ``config.seeds`` training excerpts of
+    distinct works written for several voices (as in :func:`real_excerpts`), those whose labels
+    (``scale``, as the model was trained on them) lie nearest the cell, each played from its
+    start at the plan's base tempo for the cell's arousal, as the generated pieces are. Many
+    labels are equal (a clipped arousal of 1 is the median of these works), so ties are broken
+    at random. The held-out excerpts come from the same corpus at tempos drawn across the plan's
+    range, whatever their emotion: a model that followed the grid exactly as the plan and its
+    labels ask is told apart from them by its emotion alone, and this figure says how well.
+    """
+    rng = np.random.default_rng(seed)
+    pool = []
+    for index in rng.permutation(len(examples))[:candidates]:
+        example = examples[int(index)]
+        score = tk.decode([int(t) for t in example.tokens[1:]])
+        if measures.polyphony(score.notes, score.duration_s) >= 1.5:
+            labels = (scale.valence(example.mode), scale.arousal(example.notes_per_beat))
+            pool.append((example, score, labels))
+    if not pool:
+        return []
+    labels = np.array([p[2] for p in pool])
+    rows = []
+    for valence in config.grid:
+        for arousal in config.grid:
+            distance = ((labels - (valence, arousal)) ** 2).sum(axis=1)
+            bpm, works = tempo_for_arousal(arousal), set()
+            for j in np.argsort(distance + rng.uniform(0, 0.05, len(pool))):
+                example, score, (label_valence, label_arousal) = pool[int(j)]
+                if len(works) == config.seeds:
+                    break
+                if example.source in works:
+                    continue
+                chords = _chords_by_tick(example)
+                row = _excerpt(example.source, score, chords, 0.0, bpm, config.emotion_duration_s)
+                if row is not None:
+                    works.add(example.source)
+                    cell = {"valence": valence, "arousal": arousal}
+                    label = {"label_valence": label_valence, "label_arousal": label_arousal}
+                    rows.append({**row, **cell, **label})
+    return rows
+
+
 def _excerpt(source, score, chords, start_s, bpm, duration_s) -> dict | None:
     """One excerpt (reference-tempo ``start_s`` on) played at ``bpm``, or None if too short."""
     scale = tk.REFERENCE_BPM / bpm
@@ -266,13 +314,26 @@ def _chords_by_tick(example) -> np.ndarray:
     return table
 
 
-def realism(generated_rows: list[dict], real_rows: list[dict]) -> dict:
-    """The two-sample test of generated against real excerpts, and the real surface means."""
+def realism(
+    generated_rows: list[dict], real_rows: list[dict], grid_rows: list[dict] | None = None
+) -> dict:
+    """The two-sample test of generated against real excerpts, and the real surface means;
+    with ``grid_rows`` (:func:`grid_reference_excerpts`), the same test of those real excerpts
+    against the held-out ones beside it (``grid_reference_auc``), and of the generated pieces
+    against them (``generated_vs_grid_reference_auc``: against real music asked for the same
+    emotions, where the emotion no longer gives anything away)."""
+    real = np.array([r["features"] for r in real_rows])
     result = two_sample_test(
         np.array([r["features"] for r in generated_rows]),
-        np.array([r["features"] for r in real_rows]),
+        real,
         groups=[r["source"] for r in real_rows],
     )
+    if grid_rows:
+        grid = np.array([r["features"] for r in grid_rows])
+        result["grid_reference_auc"] = cross_validated_auc(grid, real)
+        generated = np.array([r["features"] for r in generated_rows])
+        result["generated_vs_grid_reference_auc"] = cross_validated_auc(generated, grid)
+        result["grid_reference_n"] = len(grid_rows)
     result["n_real_works"] = len({r["source"] for r in real_rows})
     result["real_surface"] = {
         name: float(np.mean([r[name] for r in real_rows]))

@@ -23,19 +23,21 @@ EXAMPLE_DURATION_S = 24.0
 EXAMPLE_CUTS_S = (6.0, 12.0, 18.0)
 
 
-def heldout(model, data_path: Path, n_batches: int = 16) -> tuple[dict, list]:
-    """Held-out next-token accuracy and perplexity, and the held-out examples."""
+def heldout(model, data_path: Path, n_batches: int = 16) -> tuple[dict, tuple]:
+    """Held-out next-token accuracy and perplexity, and the cache (train and held-out examples,
+    label scale)."""
     from vemidi.training.dataset import WindowSampler
     from vemidi.training.train import evaluate_batches, read_data_cache
 
-    _, test, scale = read_data_cache(data_path)
+    data = read_data_cache(data_path)
+    _, test, scale = data
     length = model.cfg.context - model.cfg.prefix_len
     sampler = WindowSampler(
         test, scale, length, model.cfg.max_offset_s, use_key=model.cfg.n_keys > 0
     )
     metrics = evaluate_batches(model, sampler.fixed_batches(8, n_batches))
     metrics["windows"] = min(len(test), 8 * n_batches)
-    return metrics, test
+    return metrics, data
 
 
 def write_examples(model_name: str, out_midi: Path, out_audio: Path | None) -> list[dict]:
@@ -140,9 +142,9 @@ def run_evaluation(
     def stage(name: str):
         return (lambda f, m: progress(f, f"{name}: {m}")) if progress else None
 
-    test = []
+    train, test, scale = [], [], None
     if data_path is not None and data_path.is_file():
-        report["heldout"], test = heldout(model, data_path)
+        report["heldout"], (train, test, scale) = heldout(model, data_path)
     report["emotion"] = ev.emotion_control(model, config, progress=stage("default settings"))
     report["emotion_priors"] = ev.emotion_control(
         model, ev.with_priors(config), progress=stage("priors on")
@@ -154,7 +156,8 @@ def run_evaluation(
     )
     if test:
         real = ev.real_excerpts(test, config)
-        report["realism"] = ev.realism(report["emotion"]["rows"], real)
+        grid = ev.grid_reference_excerpts(train, scale, config)
+        report["realism"] = ev.realism(report["emotion"]["rows"], real, grid)
         report["realism_priors"] = ev.realism(report["emotion_priors"]["rows"], real)
     report["speed"] = ev.speed(model, config.speed_duration_s, config.sampling)
     if examples_dir is not None:
@@ -222,6 +225,13 @@ def summary_lines(report: dict) -> list[str]:
                 f"({r['n_generated']} generated vs {r['n_real']} held-out excerpts; real vs real "
                 f"{r['real_vs_real_auc']:.2f}); largest differences: {diffs}"
             )
+            if "grid_reference_auc" in r:
+                lines.append(
+                    f"  real music asked for the same grid ({r['grid_reference_n']} training "
+                    f"excerpts, labels nearest each cell, at the plan's tempo) against the same "
+                    f"held-out excerpts: {r['grid_reference_auc']:.2f}; the generated pieces "
+                    f"against it: {r['generated_vs_grid_reference_auc']:.2f}"
+                )
     lines.append(
         f"speed: {s['tokens_per_s']:.0f} tokens/s, {s['duration_s']:.0f} s of music (3 pieces of "
         f"{s['duration_s'] / 3:.0f} s, arousal -0.8/0/+0.8) in {s['seconds']:.1f} s: "
