@@ -113,7 +113,6 @@ def test_training_on_a_missing_gpu_or_from_a_bad_data_cache_exits_2(tmp_path):
 def test_output_paths_are_checked_before_any_work(tmp_path, story):
     """A path under a file fails at once (not after the analysis); missing folders are created
     the same way by every command."""
-
     blocker = tmp_path / "FILE"
     blocker.write_text("not a folder")
     for command in (["compose", "--model", "debug", "--duration", "2", "-o", f"{blocker}/x.mid"],

@@ -12,7 +12,8 @@ Every experiment plans and generates with the real loop and measures the notes w
   with the bass on the planned root, and the chance rate at random times;
 * **real or generated?**: the classifier two-sample test of :mod:`vemidi.training.two_sample`
   against held-out corpus excerpts, with the real-vs-real floor and, beside it, the figure of
-  real music asked for the same emotion grid (what a model that followed it perfectly would get);
+  real music asked for the same emotion grid (what a model that wrote like its training music
+  for each emotion would get), and the generated pieces against that real music;
 * **speed**: tokens per second and the real-time factor.
 """
 
@@ -225,7 +226,8 @@ def real_excerpts(examples: list, config: EvalConfig, seed: int = 7) -> list[dic
 def grid_reference_excerpts(
     examples: list, scale: LabelScale, config: EvalConfig, seed: int = 0, candidates: int = 6000
 ) -> list[dict]:
-    """Real music asked for the emotion grid: what the two-sample test gives a perfect model.
+    """Real music asked for the emotion grid: the test's figure for a model that wrote like its
+    training music for each emotion.
 
     For each (valence, arousal) cell of ``config.grid``, ``config.seeds`` training excerpts of
     distinct works written for several voices (as in :func:`real_excerpts`), those whose labels
@@ -235,6 +237,7 @@ def grid_reference_excerpts(
     at random. The held-out excerpts come from the same corpus at tempos drawn across the plan's
     range, whatever their emotion: a model that followed the grid exactly as the plan and its
     labels ask is told apart from them by its emotion alone, and this figure says how well.
+    At most ``candidates`` examples are read (decoding all of a full corpus takes minutes).
     """
     rng = np.random.default_rng(seed)
     pool = []
@@ -323,15 +326,11 @@ def realism(
     against them (``generated_vs_grid_reference_auc``: against real music asked for the same
     emotions, where the emotion no longer gives anything away)."""
     real = np.array([r["features"] for r in real_rows])
-    result = two_sample_test(
-        np.array([r["features"] for r in generated_rows]),
-        real,
-        groups=[r["source"] for r in real_rows],
-    )
+    generated = np.array([r["features"] for r in generated_rows])
+    result = two_sample_test(generated, real, groups=[r["source"] for r in real_rows])
     if grid_rows:
         grid = np.array([r["features"] for r in grid_rows])
         result["grid_reference_auc"] = cross_validated_auc(grid, real)
-        generated = np.array([r["features"] for r in generated_rows])
         result["generated_vs_grid_reference_auc"] = cross_validated_auc(generated, grid)
         result["grid_reference_n"] = len(grid_rows)
     result["n_real_works"] = len({r["source"] for r in real_rows})
