@@ -60,6 +60,14 @@ def _largest_gaps(generated: np.ndarray, real: np.ndarray, count: int) -> str:
     return ", ".join(f"{name} {gap:+.1f} sd" for name, gap in gaps)
 
 
+def _print_by_arousal(
+    features: np.ndarray, arousal: np.ndarray, real: np.ndarray, levels, count: int
+) -> None:
+    """The largest gaps of the rows at each arousal level of the grid."""
+    for level in levels:
+        print(f"  arousal {level:+.1f}: {_largest_gaps(features[arousal == level], real, count)}")
+
+
 def _grid_reference(
     train: list, scale: LabelScale, real: np.ndarray, args: argparse.Namespace
 ) -> list[np.ndarray]:
@@ -78,9 +86,7 @@ def _grid_reference(
                   f"{_largest_gaps(grid, real, args.gaps)}")  # fmt: skip
             if args.by_arousal:
                 arousal = np.array([r["arousal"] for r in rows])
-                for level in config.grid:
-                    gaps = _largest_gaps(grid[arousal == level], real, args.gaps)
-                    print(f"  arousal {level:+.1f}: {gaps}")
+                _print_by_arousal(grid, arousal, real, config.grid, args.gaps)
     print(f"  AUC {np.mean(aucs):.3f} ({min(aucs):.2f}-{max(aucs):.2f}, 3 draws x 3 fold seeds)")
     return draws
 
@@ -135,9 +141,7 @@ def main() -> None:
             print(f"  against real music asked for the grid: AUC {np.mean(against):.3f}")
         if args.by_arousal:
             arousal = np.array([r["arousal"] for r in control["rows"]])
-            for level in config.grid:
-                gaps = _largest_gaps(generated[arousal == level], real_features, args.gaps)
-                print(f"  arousal {level:+.1f}: {gaps}")
+            _print_by_arousal(generated, arousal, real_features, config.grid, args.gaps)
 
 
 if __name__ == "__main__":

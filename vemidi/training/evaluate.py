@@ -19,7 +19,7 @@ Every experiment plans and generates with the real loop and measures the notes w
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
@@ -207,11 +207,7 @@ def real_excerpts(examples: list, config: EvalConfig, seed: int = 7) -> list[dic
     rng = np.random.default_rng(seed)
     low, high = tempo_for_arousal(-0.8), tempo_for_arousal(0.8)
     rows = []
-    for index in rng.permutation(len(examples)):
-        example = examples[int(index)]
-        score = tk.decode([int(t) for t in example.tokens[1:]])
-        if measures.polyphony(score.notes, score.duration_s) < 1.5:
-            continue
+    for example, score in _multi_voice(examples, rng.permutation(len(examples))):
         chords = _chords_by_tick(example)
         for start_s in (0.0, score.duration_s / 2):
             if len(rows) >= config.real_excerpts:
@@ -240,13 +236,10 @@ def grid_reference_excerpts(
     At most ``candidates`` examples are read (decoding all of a full corpus takes minutes).
     """
     rng = np.random.default_rng(seed)
-    pool = []
-    for index in rng.permutation(len(examples))[:candidates]:
-        example = examples[int(index)]
-        score = tk.decode([int(t) for t in example.tokens[1:]])
-        if measures.polyphony(score.notes, score.duration_s) >= 1.5:
-            labels = (scale.valence(example.mode), scale.arousal(example.notes_per_beat))
-            pool.append((example, score, labels))
+    pool = [
+        (example, score, (scale.valence(example.mode), scale.arousal(example.notes_per_beat)))
+        for example, score in _multi_voice(examples, rng.permutation(len(examples))[:candidates])
+    ]
     if not pool:
         return []
     labels = np.array([p[2] for p in pool])
@@ -269,6 +262,16 @@ def grid_reference_excerpts(
                     label = {"label_valence": label_valence, "label_arousal": label_arousal}
                     rows.append({**row, **cell, **label})
     return rows
+
+
+def _multi_voice(examples: list, order: np.ndarray) -> Iterator[tuple]:
+    """(example, decoded score) in ``order`` for the works written for several simultaneous
+    voices (mean polyphony >= 1.5), the only ones the excerpts are drawn from."""
+    for index in order:
+        example = examples[int(index)]
+        score = tk.decode([int(t) for t in example.tokens[1:]])
+        if measures.polyphony(score.notes, score.duration_s) >= 1.5:
+            yield example, score
 
 
 def _excerpt(source, score, chords, start_s, bpm, duration_s) -> dict | None:
