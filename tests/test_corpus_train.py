@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import pickle
 
 import numpy as np
 import pytest
@@ -29,6 +30,7 @@ from vemidi.training.train import (
     _lr_at,
     evaluate_batches,
     export,
+    fit_label_scale,
     prepare_data,
     read_data_cache,
     train,
@@ -135,6 +137,25 @@ def test_more_share_sets_how_often_full_textures_are_drawn(works):
         assert sampler.probs[more].sum() == pytest.approx(share)
     with pytest.raises(ValueError, match="more_share"):
         TrainConfig(more_share=0.0)
+
+
+def test_only_multi_voice_training_fits_the_label_scale_on_those_works(works, tmp_path):
+    examples = [augment(w, np.random.default_rng(i)) for i, w in enumerate(works)]
+    for i, example in enumerate(examples[::2]):  # a thinner half, for fewer instruments
+        example.tokens[0] = tk.LESS_INSTRUMENTS
+        examples[2 * i] = dataclasses.replace(example, notes_per_beat=example.notes_per_beat / 3)
+    more = [e for e in examples if int(e.tokens[0]) == tk.MORE_INSTRUMENTS]
+    whole, drawn = fit_label_scale(examples, 0.5), fit_label_scale(examples, 1.0)
+    assert whole == LabelScale.fit(examples) and drawn == LabelScale.fit(more)
+    assert drawn.density_center > whole.density_center
+    # The median multi-voice example is neutral on its own scale, aroused on the corpus's.
+    median = float(np.median([e.notes_per_beat for e in more]))
+    assert abs(drawn.arousal(median)) < 0.05 < whole.arousal(median)
+    # A cache written with the corpus's scale is read back with the drawn works' scale.
+    config = TrainConfig(more_share=1.0)
+    with (tmp_path / "data.pkl").open("wb") as f:
+        pickle.dump((examples, examples[:1], whole), f)
+    assert prepare_data([], config, tmp_path / "data.pkl")[2] == drawn
 
 
 def test_label_scale_of_alike_works_saturates_instead_of_dividing_by_zero(works):

@@ -46,7 +46,8 @@ class TrainConfig:
     model never samples CHORD itself, so up-weighting it would only spend capacity.
     ``init_from`` starts a new run from an exported checkpoint (see :func:`warm_start`).
     ``more_share`` is the share of windows drawn from works for three or more instruments (the
-    texture a soundtrack asks for; see :class:`~vemidi.training.dataset.WindowSampler`).
+    texture a soundtrack asks for; see :class:`~vemidi.training.dataset.WindowSampler`); at 1.0
+    the label scale is fitted on those works alone (see :func:`fit_label_scale`).
     """
 
     model: ModelConfig = field(default_factory=lambda: EMBEDDED_MODEL)
@@ -163,16 +164,28 @@ def prepare_data(
 ) -> tuple[list[Example], list[Example], LabelScale]:
     """Train and held-out examples plus the label scale, cached in ``cache`` when given."""
     if cache is not None and cache.is_file():
-        return read_data_cache(cache)
+        train, test, _ = read_data_cache(cache)
+        return train, test, fit_label_scale(train, config.more_share)
     train_works, test_works = split_by_work(works, config.held_out, config.seed)
     train = build_examples(train_works, config.variants, config.seed)
     test = build_examples(test_works, 1, config.seed + 1)
-    scale = LabelScale.fit(train)
+    scale = fit_label_scale(train, config.more_share)
     if cache is not None:
         cache.parent.mkdir(parents=True, exist_ok=True)
         with cache.open("wb") as f:
             pickle.dump((train, test, scale), f)
     return train, test, scale
+
+
+def fit_label_scale(train: list[Example], more_share: float) -> LabelScale:
+    """The label scale fitted on the examples the model is trained on: all of them, or with
+    ``more_share`` 1.0 only those for three or more instruments. Those works are denser than
+    the corpus (mostly chorales and songs): on the whole corpus's scale half of them sit clipped
+    at arousal +1 and the model meets almost nothing for arousal -0.8 or 0."""
+    if more_share < 1.0:
+        return LabelScale.fit(train)
+    more = [e for e in train if int(e.tokens[0]) == tk.MORE_INSTRUMENTS]
+    return LabelScale.fit(more or train)
 
 
 def _to_torch(batch: Batch, device: torch.device) -> dict[str, torch.Tensor]:
@@ -398,7 +411,8 @@ def export(run_dir: Path, out_path: Path, extra_meta: dict | None = None) -> Pat
     model_cfg = ModelConfig(**config["model"])
     model = build_model(model_cfg)
     model.load_state_dict(state["model"])
-    _, _, scale = read_data_cache(run_dir / "data.pkl")
+    train, _, _ = read_data_cache(run_dir / "data.pkl")
+    scale = fit_label_scale(train, config.get("more_share", 0.5))
     meta = {
         "label_scale": dataclasses.asdict(scale),
         "steps": state["step"],
