@@ -178,7 +178,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--more-share",
         type=float,
         default=0.5,
-        help="share of windows drawn from works for three or more instruments (default 0.5)",
+        help="share of windows drawn from works for three or more instruments (default 0.5; "
+        "1.0 also fits the label scale on those works)",
     )
     p.add_argument("--precision", choices=("auto", "bf16", "fp32"), default="auto")
     p.add_argument("--variants", type=int, default=4, help="augmented copies per work")
