@@ -299,6 +299,11 @@ class Example:
     notes_per_beat: float
     key: int
 
+    @property
+    def more_instruments(self) -> bool:
+        """Written for three or more instruments (its instrument-count token)."""
+        return int(self.tokens[0]) == tk.MORE_INSTRUMENTS
+
 
 def beat_chords(work: Work, min_gain: float = 0.1) -> np.ndarray:
     """Chord class of every beat of a work (untransposed), from the notes sounding in it.

@@ -113,7 +113,7 @@ class WindowSampler:
         weights = np.where(major, 0.5 / n_major, 0.5 / n_minor)
         sizes = np.array([min(len(e.tokens), 2 * length) for e in examples], dtype=float)
         weights = weights * sizes
-        more = np.array([int(e.tokens[0]) == tk.MORE_INSTRUMENTS for e in examples])
+        more = np.array([e.more_instruments for e in examples])
         if more_share is not None and more.any() and (~more).any():
             weights = np.where(
                 more,

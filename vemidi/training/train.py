@@ -184,7 +184,7 @@ def fit_label_scale(train: list[Example], more_share: float) -> LabelScale:
     at arousal +1 and the model meets almost nothing for arousal -0.8 or 0."""
     if more_share < 1.0:
         return LabelScale.fit(train)
-    more = [e for e in train if int(e.tokens[0]) == tk.MORE_INSTRUMENTS]
+    more = [e for e in train if e.more_instruments]
     return LabelScale.fit(more or train)
 
 
