@@ -297,9 +297,12 @@ def test_evaluation_report_on_real_held_out_excerpts(works, tmp_path):
     assert report["cuts_model_only"]["bass_on_root"] < 1.0
     assert realism["grid_reference_n"] >= 4 and 0.0 <= realism["grid_reference_auc"] <= 1.0
     assert 0.0 <= realism["generated_vs_grid_reference_auc"] <= 1.0
+    assert sorted(realism["auc_by_arousal"]) == [-0.8, 0.8]
+    assert sorted(realism["grid_reference_auc_by_arousal"]) == [-0.8, 0.8]
     text = "\n".join(summary_lines(report))
     assert "two-sample ROC AUC" in text and "struck chord within 40 ms" in text
     assert "real music asked for the same grid" in text
+    assert "each arousal level alone: -0.8 " in text
 
 
 def test_grid_reference_takes_the_nearest_labels_at_the_plans_tempo(works, tmp_path):

@@ -86,6 +86,24 @@ def test_two_sample_test_separates_different_sets_and_not_equal_ones():
     assert row.shape == (20,) and np.isfinite(row).all()
 
 
+def test_levels_that_miss_the_corpus_in_opposite_directions_pool_to_a_low_auc():
+    """Why the report tests each arousal level alone: two levels, each told from the real rows
+    at once, pooled into one cloud around them that a linear classifier cannot cut out."""
+    import numpy as np
+
+    from vemidi.training.two_sample import auc_by_level, cross_validated_auc
+
+    rng = np.random.default_rng(1)
+    real = rng.normal(0, 1, (60, 4))
+    levels = np.repeat([-0.8, 0.8], 30)
+    generated = rng.normal(0, 1, (60, 4))
+    # one feature far below the corpus at one level (long notes), far above at the other
+    generated[:, 0] += np.where(levels < 0, -4.0, 4.0)
+    assert cross_validated_auc(generated, real) < 0.75
+    by_level = auc_by_level(generated, levels, real)
+    assert sorted(by_level) == [-0.8, 0.8] and min(by_level.values()) > 0.95
+
+
 def test_random_cuts_are_4_to_10_s_apart():
     import numpy as np
 

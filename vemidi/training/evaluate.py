@@ -32,7 +32,12 @@ from vemidi.music.plan import build_plan, tempo_for_arousal
 from vemidi.training import measures
 from vemidi.training.corpus import tick_times
 from vemidi.training.dataset import LabelScale
-from vemidi.training.two_sample import cross_validated_auc, features, two_sample_test
+from vemidi.training.two_sample import (
+    auc_by_level,
+    cross_validated_auc,
+    features,
+    two_sample_test,
+)
 from vemidi.types import EmotionSegment
 
 Progress = Callable[[float, str], None]
@@ -327,13 +332,17 @@ def realism(
     with ``grid_rows`` (:func:`grid_reference_excerpts`), the same test of those real excerpts
     against the held-out ones beside it (``grid_reference_auc``), and of the generated pieces
     against them (``generated_vs_grid_reference_auc``: against real music asked for the same
-    emotions, where the emotion no longer gives anything away)."""
+    emotions, where the emotion no longer gives anything away). ``auc_by_arousal`` (and
+    ``grid_reference_auc_by_arousal``) test each arousal level of the grid alone (see
+    :func:`~vemidi.training.two_sample.auc_by_level`)."""
     real = np.array([r["features"] for r in real_rows])
     generated = np.array([r["features"] for r in generated_rows])
     result = two_sample_test(generated, real, groups=[r["source"] for r in real_rows])
+    result["auc_by_arousal"] = auc_by_level(generated, _arousals(generated_rows), real)
     if grid_rows:
         grid = np.array([r["features"] for r in grid_rows])
         result["grid_reference_auc"] = cross_validated_auc(grid, real)
+        result["grid_reference_auc_by_arousal"] = auc_by_level(grid, _arousals(grid_rows), real)
         result["generated_vs_grid_reference_auc"] = cross_validated_auc(generated, grid)
         result["grid_reference_n"] = len(grid_rows)
     result["n_real_works"] = len({r["source"] for r in real_rows})
@@ -349,6 +358,10 @@ def realism(
     }
     result["real_longest_silence_s"] = float(np.median([r["longest_silence_s"] for r in real_rows]))
     return result
+
+
+def _arousals(rows: list[dict]) -> np.ndarray:
+    return np.array([r["arousal"] for r in rows])
 
 
 def speed(model, duration_s: float = 60.0, sampling: SamplingConfig | None = None) -> dict:

@@ -165,6 +165,13 @@ def run_evaluation(
     return report
 
 
+def _by_level(aucs: dict) -> str:
+    """``{-0.8: 0.93, ...}`` (keys as strings after a JSON round trip) -> "-0.8 0.93, ..."."""
+    return ", ".join(
+        f"{float(k):+.1f} {v:.2f}" for k, v in sorted(aucs.items(), key=lambda x: float(x[0]))
+    )
+
+
 def summary_lines(report: dict) -> list[str]:
     """The report as short readable lines (printed by the CLI and the benchmark)."""
     e, o = report["emotion"], report["emotion_priors"]
@@ -232,6 +239,13 @@ def summary_lines(report: dict) -> list[str]:
                     f"held-out excerpts: {r['grid_reference_auc']:.2f}; the generated pieces "
                     f"against it: {r['generated_vs_grid_reference_auc']:.2f}"
                 )
+            if "auc_by_arousal" in r:
+                lines.append(f"  each arousal level alone: {_by_level(r['auc_by_arousal'])}")
+                if "grid_reference_auc_by_arousal" in r:
+                    lines.append(
+                        "  real music asked for the grid, each level alone: "
+                        f"{_by_level(r['grid_reference_auc_by_arousal'])}"
+                    )
     lines.append(
         f"speed: {s['tokens_per_s']:.0f} tokens/s, {s['duration_s']:.0f} s of music (3 pieces of "
         f"{s['duration_s'] / 3:.0f} s, arousal -0.8/0/+0.8) in {s['seconds']:.1f} s: "
