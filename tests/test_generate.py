@@ -15,7 +15,7 @@ from vemidi.music import tokenizer as tk
 from vemidi.music.boundaries import offset_input, thin_cuts
 from vemidi.music.compose import ComposeRequest, compose
 from vemidi.music.generate import generate
-from vemidi.music.logits import DecodeState, Sampler, default_rules
+from vemidi.music.logits import UPPER_PITCH, DecodeState, Sampler, default_rules
 from vemidi.music.plan import build_plan
 from vemidi.training import measures
 from vemidi.types import EmotionSegment
@@ -80,6 +80,9 @@ def test_grammar_and_clean_surface_hold_on_generated_tokens(debug_model):
                 sounding.pop((instrument, pitch), None)
     notes = result.decoded.notes
     assert all(n.end_s <= 20.0 + 1e-9 for n in notes)
+    for n in notes:  # registers: bass E1-C4, piano C2-C5, guitar and strings C2-G5
+        low, high = (28, 60) if n.instrument == B else (36, UPPER_PITCH[n.instrument])
+        assert low <= n.pitch <= high, n
     assert measures.short_note_share(notes) == 0.0  # a sixteenth is >= 100 ms at these tempi
     assert measures.unison_doubling_share(notes) <= 0.08 + 1e-9  # the budget
     assert measures.polyphony(notes, 20.0) >= 3.0  # the texture floor
@@ -102,6 +105,11 @@ def test_rules_mask_logits():
     off = tk.note_token(tk.OFF, P, 60)
     masked = _masked(state, config)
     assert masked[off] and masked[tk.PAD] and masked[tk.CHORD]
+    assert not masked[tk.note_token(tk.ON, P, 72)] and masked[tk.note_token(tk.ON, P, 73)]
+    strings = tk.Instrument.STRINGS
+    assert (
+        not masked[tk.note_token(tk.ON, strings, 79)] and masked[tk.note_token(tk.ON, strings, 80)]
+    )
     assert masked[tk.note_token(tk.ON, tk.Instrument.DRUMS, 36)]
     state.update(tk.note_token(tk.ON, P, 60), config)
     masked = _masked(state, config)
