@@ -33,7 +33,7 @@ from vemidi.errors import VemidiError
 from vemidi.training import evaluate
 from vemidi.training.dataset import LabelScale
 from vemidi.training.train import read_data_cache
-from vemidi.training.two_sample import cross_validated_auc, feature_gaps
+from vemidi.training.two_sample import auc_by_level, cross_validated_auc, feature_gaps
 from vemidi.weights import load_music_model
 
 FOLD_SEEDS = (0, 1, 2)
@@ -67,10 +67,11 @@ def _print_by_arousal(
     gaps. The pooled AUC can fall while every level stays as easy to tell (levels spread apart
     in different directions pool into a cloud that overlaps the corpus more), so a variant is
     only more real-like where these fall too."""
+    by_seed = [auc_by_level(features, arousal, real, seed=s) for s in FOLD_SEEDS]
     for level in levels:
-        rows = features[arousal == level]
-        auc = np.mean([cross_validated_auc(rows, real, seed=s) for s in FOLD_SEEDS])
-        print(f"  arousal {level:+.1f}: AUC {auc:.2f} | {_largest_gaps(rows, real, count)}")
+        auc = np.mean([aucs[float(level)] for aucs in by_seed])
+        gaps = _largest_gaps(features[arousal == level], real, count)
+        print(f"  arousal {level:+.1f}: AUC {auc:.2f} | {gaps}")
 
 
 def _grid_reference(
