@@ -28,8 +28,26 @@ def test_density_mode_and_entropy():
 
 
 def test_grooving_and_polyphony():
-    steady = _scale([60, 64, 67, 72] * 16, 0.25)
-    assert measures.grooving_similarity(steady, 16.0) == pytest.approx(1.0)
+    bars = [(4.0 * i, 4) for i in range(4)]
+    steady = [0.0, 1.0, 1.5, 2.0, 3.0]  # one bar's onsets (beats), repeated in every bar
+    assert measures.grooving_similarity([4 * i + b for i in range(4) for b in steady], bars) == 1.0
+    shifted = [4 * i + b + (0.25 if i % 2 else 0.0) for i in range(4) for b in steady]
+    assert measures.grooving_similarity(shifted, bars) == pytest.approx(1 - 10 / 16)
+    # Counted in beats: the same music gives the same figure at 120 and at 126.6 bpm (in 2 s
+    # windows it did not: 2 s is one bar at 120 bpm and 4.2 beats at 126.6).
+    from vemidi.training.two_sample import FEATURES, features
+
+    onsets = [4 * i + b + (0.25 if i % 3 == 2 else 0.0) for i in range(12) for b in steady]
+    index, twelve = FEATURES.index("grooving_similarity"), [(4.0 * i, 4) for i in range(12)]
+    figures = []
+    for bpm in (120.0, 126.6):
+        notes = [Note(P, 60, b * 60 / bpm, (b + 0.25) * 60 / bpm) for b in onsets]
+        row = features(notes, 48 * 60 / bpm, lambda t, bpm=bpm: t * bpm / 60, twelve)
+        figures.append(row[index])
+    assert figures[0] == pytest.approx(figures[1]) and 0.5 < figures[0] < 1.0
+    # A bar lengthened by a fermata is compared on the beats both bars have.
+    fermata = [(0.0, 4), (4.0, 6), (10.0, 4)]
+    assert measures.grooving_similarity([0, 1, 2, 3, 4, 5, 6, 7, 10, 11, 12, 13], fermata) == 1.0
     chord = [Note(P, p, 0.0, 1.0) for p in (60, 64, 67)]
     assert measures.polyphony(chord, 1.0) == pytest.approx(3.0)
     assert measures.nearest_distance([1.0], [1.5, 4.0]) == [0.5, 3.0]
@@ -82,7 +100,7 @@ def test_two_sample_test_separates_different_sets_and_not_equal_ones():
     a, b = rng.normal(0, 1, (40, 5)), rng.normal(0, 1, (40, 5))
     assert abs(cross_validated_auc(a, b) - 0.5) < 0.2
     assert cross_validated_auc(a + 1.5, b) > 0.9
-    row = features(_scale([60, 62, 64, 65, 67, 69, 71, 72]), 4.0)
+    row = features(_scale([60, 62, 64, 65, 67, 69, 71, 72]), 4.0, lambda t: 2 * t, [(0.0, 4)] * 2)
     assert row.shape == (20,) and np.isfinite(row).all()
 
 

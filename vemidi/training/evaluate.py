@@ -28,7 +28,7 @@ from vemidi.config import SamplingConfig
 from vemidi.music import tokenizer as tk
 from vemidi.music.boundaries import thin_cuts
 from vemidi.music.keys import best_key
-from vemidi.music.plan import build_plan, tempo_for_arousal
+from vemidi.music.plan import METER_POSITIONS, build_plan, tempo_for_arousal
 from vemidi.training import measures
 from vemidi.training.corpus import tick_times
 from vemidi.training.dataset import LabelScale
@@ -101,7 +101,9 @@ def piece_row(result, valence: float, arousal: float, seed: int) -> dict:
         "scale_tone_share": scale_share,
         "grid_distance_ms": measures.grid_distance_ms(onsets, spb),
         **surface(notes, duration),
-        "features": features(notes, duration).tolist(),
+        "features": features(
+            notes, duration, plan.s_to_beat, [(b.start_beat, b.beats) for b in plan.bars]
+        ).tolist(),
         "tokens": len(result.tokens),
         "generation_s": result.elapsed_s,
     }
@@ -213,12 +215,12 @@ def real_excerpts(examples: list, config: EvalConfig, seed: int = 7) -> list[dic
     low, high = tempo_for_arousal(-0.8), tempo_for_arousal(0.8)
     rows = []
     for example, score in _multi_voice(examples, rng.permutation(len(examples))):
-        chords = _chords_by_tick(example)
+        chords, bars = _chords_by_tick(example), _bars(example)
         for start_s in (0.0, score.duration_s / 2):
             if len(rows) >= config.real_excerpts:
                 return rows
-            row = _excerpt(example.source, score, chords, start_s, float(rng.uniform(low, high)),
-                           config.emotion_duration_s)  # fmt: skip
+            row = _excerpt(example.source, score, chords, bars, start_s,
+                           float(rng.uniform(low, high)), config.emotion_duration_s)  # fmt: skip
             if row is not None:
                 rows.append(row)
     return rows
@@ -259,8 +261,10 @@ def grid_reference_excerpts(
                     break
                 if example.source in works:
                     continue
-                chords = _chords_by_tick(example)
-                row = _excerpt(example.source, score, chords, 0.0, bpm, config.emotion_duration_s)
+                chords, bars = _chords_by_tick(example), _bars(example)
+                row = _excerpt(
+                    example.source, score, chords, bars, 0.0, bpm, config.emotion_duration_s
+                )
                 if row is not None:
                     works.add(example.source)
                     cell = {"valence": valence, "arousal": arousal}
@@ -279,8 +283,10 @@ def _multi_voice(examples: list, order: np.ndarray) -> Iterator[tuple]:
             yield example, score
 
 
-def _excerpt(source, score, chords, start_s, bpm, duration_s) -> dict | None:
-    """One excerpt (reference-tempo ``start_s`` on) played at ``bpm``, or None if too short."""
+def _excerpt(source, score, chords, bars, start_s, bpm, duration_s) -> dict | None:
+    """One excerpt (reference-tempo ``start_s`` on) played at ``bpm``, or None if too short.
+
+    ``bars`` are the score's bars as (start tick, beats) (see :func:`_bars`)."""
     scale = tk.REFERENCE_BPM / bpm
     length = min(duration_s, (score.duration_s - start_s) * scale)
     notes = [
@@ -304,6 +310,12 @@ def _excerpt(source, score, chords, start_s, bpm, duration_s) -> dict | None:
         return int(chords[tick])
 
     chord_share, scale_share = measures.tone_shares(notes, chord_at, lambda t: key)
+    first_beat, length_beats = start_s / _BEAT_S, length * bpm / 60.0
+    excerpt_bars = [
+        (tick / tk.TICKS_PER_BEAT - first_beat, beats)
+        for tick, beats in bars
+        if 0 <= tick / tk.TICKS_PER_BEAT - first_beat <= length_beats - beats
+    ]
     return {
         "source": source,
         "start_s": start_s,
@@ -311,8 +323,26 @@ def _excerpt(source, score, chords, start_s, bpm, duration_s) -> dict | None:
         "chord_tone_share": chord_share,
         "scale_tone_share": scale_share,
         **surface(notes, length),
-        "features": features(notes, length).tolist(),
+        "features": features(notes, length, lambda t: t * bpm / 60.0, excerpt_bars).tolist(),
     }
+
+
+_BEAT_S = tk.TICK_S * tk.TICKS_PER_BEAT  # a beat at the reference tempo
+
+
+def _bars(example) -> list[tuple[int, int]]:
+    """The bars of a corpus example as (start tick, beats), read from the meter class of its
+    tokens (position in the bar and the bar's length); bars without any event are skipped."""
+    ticks = tick_times(example.tokens)
+    meter = np.asarray(example.meter, dtype=np.int64)
+    position, beats = meter % METER_POSITIONS, meter // METER_POSITIONS + 1
+    exact = position < METER_POSITIONS - 1  # the last class also holds later positions
+    return sorted(
+        {
+            (int(t - p), int(b))
+            for t, p, b in zip(ticks[exact], position[exact], beats[exact], strict=True)
+        }
+    )
 
 
 def _chords_by_tick(example) -> np.ndarray:

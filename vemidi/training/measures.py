@@ -8,13 +8,13 @@ generated pieces and held-out corpus pieces.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from itertools import pairwise
+
 import numpy as np
 
 from vemidi.music.keys import mode_strength
-from vemidi.music.tokenizer import Instrument, Note
-
-GROOVE_GRID_S = 0.125  # grooving patterns on a 1/8 s grid per 2 s bar-like window
-GROOVE_BAR_S = 2.0
+from vemidi.music.tokenizer import TICKS_PER_BEAT, Instrument, Note
 
 
 def pitched(notes: list[Note]) -> list[Note]:
@@ -58,20 +58,31 @@ def pitch_class_entropy(notes: list[Note]) -> float:
     return float(-(p * np.log2(p)).sum())
 
 
-def grooving_similarity(notes: list[Note], duration_s: float) -> float:
-    """Mean similarity of onset patterns between consecutive 2 s windows (1 = same rhythm)."""
-    steps = int(GROOVE_BAR_S / GROOVE_GRID_S)
-    n_bars = int(duration_s // GROOVE_BAR_S)
-    if n_bars < 2:
-        return 0.0
-    grid = np.zeros((n_bars, steps), dtype=bool)
-    for n in notes:
-        cell = int(n.start_s / GROOVE_GRID_S)
-        bar, step = divmod(cell, steps)
-        if bar < n_bars:
-            grid[bar, step] = True
-    sims = [1.0 - np.mean(grid[i] ^ grid[i + 1]) for i in range(n_bars - 1)]
-    return float(np.mean(sims))
+def grooving_similarity(onsets_beats: Sequence[float], bars: Sequence[tuple[float, int]]) -> float:
+    """Mean similarity of the onset patterns of consecutive bars (1 = the same rhythm).
+
+    Each bar (start beat, length in beats) is a binary pattern on its sixteenth positions; the
+    similarity of two bars that follow each other is 1 minus the share of positions where only
+    one of them has an onset (Wu and Yang's grooving pattern similarity), over the positions
+    both have (a bar lengthened by a fermata is compared on its first beats).
+    Counted in beats and bars, so that it does not depend on the tempo: an earlier version cut
+    the music into 2 s windows of 1/8 s cells, and the same real excerpt then scored 0.78 at
+    120 bpm (a window is one bar) and 0.50 at 126.6 bpm (windows drift across the bars).
+    """
+    cells = np.round(np.asarray(onsets_beats, dtype=float) * TICKS_PER_BEAT).astype(int)
+    patterns = []
+    for start_beat, beats in bars:
+        first = round(start_beat * TICKS_PER_BEAT)
+        inside = cells[(cells >= first) & (cells < first + beats * TICKS_PER_BEAT)] - first
+        pattern = np.zeros(beats * TICKS_PER_BEAT, dtype=bool)
+        pattern[inside] = True
+        patterns.append((start_beat, beats, pattern))
+    sims = [
+        1.0 - float(np.mean(a[: len(b)] ^ b[: len(a)]))
+        for (start_a, beats_a, a), (start_b, _, b) in pairwise(patterns)
+        if abs(start_b - start_a - beats_a) < 1e-6
+    ]
+    return float(np.mean(sims)) if sims else 0.0
 
 
 def polyphony(notes: list[Note], duration_s: float) -> float:

@@ -14,6 +14,8 @@ All our own numpy: no scikit-learn dependency for one small model.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import numpy as np
 
 from vemidi.music.keys import key_correlations
@@ -44,8 +46,15 @@ FEATURES = (
 )
 
 
-def features(notes: list[Note], duration_s: float) -> np.ndarray:
-    """The :data:`FEATURES` of one piece."""
+def features(
+    notes: list[Note],
+    duration_s: float,
+    beat_of: Callable[[float], float],
+    bars: Sequence[tuple[float, int]],
+) -> np.ndarray:
+    """The :data:`FEATURES` of one piece: its notes in seconds, ``beat_of`` mapping a time in
+    seconds to its beat, and the piece's whole ``bars`` as (start beat, beats), which the
+    rhythm's grooving similarity is counted in."""
     notes = measures.pitched(notes)
     if not notes:
         return np.zeros(len(FEATURES))
@@ -83,7 +92,9 @@ def features(notes: list[Note], duration_s: float) -> np.ndarray:
         "step_share": float(np.mean(moving <= 2)) if len(moving) else 0.0,
         "mean_leap": float(moving.mean()) if len(moving) else 0.0,
         "unison_share": measures.unison_doubling_share(notes),
-        "grooving_similarity": measures.grooving_similarity(notes, duration_s),
+        "grooving_similarity": measures.grooving_similarity(
+            [beat_of(n.start_s) for n in notes], bars
+        ),
     }
     return np.array([float(values[name]) for name in FEATURES])
 
