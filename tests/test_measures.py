@@ -33,14 +33,14 @@ def test_grooving_and_polyphony():
     assert measures.grooving_similarity([4 * i + b for i in range(4) for b in steady], bars) == 1.0
     shifted = [4 * i + b + (0.25 if i % 2 else 0.0) for i in range(4) for b in steady]
     assert measures.grooving_similarity(shifted, bars) == pytest.approx(1 - 10 / 16)
-    # Counted in beats: the same music gives the same figure at 120 and at 126.6 bpm (in 2 s
-    # windows it did not: 2 s is one bar at 120 bpm and 4.2 beats at 126.6).
+    # Counted in beats: the same music gives the same figure at 120 and at 128 bpm (in 2 s
+    # windows it did not: 2 s is one bar at 120 bpm and 4.27 beats at 128).
     from vemidi.training.two_sample import FEATURES, features
 
     onsets = [4 * i + b + (0.25 if i % 3 == 2 else 0.0) for i in range(12) for b in steady]
     index, twelve = FEATURES.index("grooving_similarity"), [(4.0 * i, 4) for i in range(12)]
     figures = []
-    for bpm in (120.0, 126.6):
+    for bpm in (120.0, 128.0):
         notes = [Note(P, 60, b * 60 / bpm, (b + 0.25) * 60 / bpm) for b in onsets]
         row = features(notes, 48 * 60 / bpm, lambda t, bpm=bpm: t * bpm / 60, twelve)
         figures.append(row[index])
