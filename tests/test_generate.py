@@ -15,7 +15,7 @@ from vemidi.music import tokenizer as tk
 from vemidi.music.boundaries import offset_input, thin_cuts
 from vemidi.music.compose import ComposeRequest, compose
 from vemidi.music.generate import generate
-from vemidi.music.logits import UPPER_PITCH, DecodeState, Sampler, default_rules
+from vemidi.music.logits import REGISTERS, DecodeState, Sampler, default_rules
 from vemidi.music.plan import build_plan
 from vemidi.training import measures
 from vemidi.types import EmotionSegment
@@ -81,7 +81,7 @@ def test_grammar_and_clean_surface_hold_on_generated_tokens(debug_model):
     notes = result.decoded.notes
     assert all(n.end_s <= 20.0 + 1e-9 for n in notes)
     for n in notes:  # registers: bass E1-C4, piano C2-C5, guitar and strings C2-G5
-        low, high = (28, 60) if n.instrument == B else (36, UPPER_PITCH[n.instrument])
+        low, high = REGISTERS[n.instrument]
         assert low <= n.pitch <= high, n
     assert measures.short_note_share(notes) == 0.0  # a sixteenth is >= 100 ms at these tempi
     assert measures.unison_doubling_share(notes) <= 0.08 + 1e-9  # the budget

@@ -141,20 +141,21 @@ class NoteGrammar:
         return logits
 
 
-# The highest note of each instrument but the bass (E1-C4). E6 (88, about the 99th percentile
-# of the multi-part training music) let the model sit higher and wider than the corpus (mean
-# pitch +1.0 sd in the two-sample test); A5 for all (81) gave two-sample AUC 0.88-0.89 against
-# 0.89-0.91 and valence -> mode 0.89 against 0.83 (C6: 0.90-0.91 and 0.85; G5: 0.88 and 0.86).
-# The piano then still played a third of the notes a fifth above the held-out works' piano (a
-# tenth at F5 or above against C5): C5 for the piano and G5 for guitar and strings gave, at 90
-# pieces, AUC 0.899 against 0.910, valence -> mode 0.89 against 0.88, and each arousal level
-# alone 0.89 / 0.94 / 0.99 against 0.93 / 0.94 / 0.99 (model card, twelfth and fourteenth
-# sittings).
-UPPER_PITCH = {
-    tk.Instrument.DRUMS: 81,
-    tk.Instrument.GUITAR: 79,
-    tk.Instrument.PIANO: 72,
-    tk.Instrument.STRINGS: 79,
+# Each instrument's register (lowest, highest note): the bass E1-C4, the others from C2. The top:
+# E6 (88, about the 99th percentile of the multi-part training music) let the model sit higher and
+# wider than the corpus (mean pitch +1.0 sd in the two-sample test); A5 for all (81) gave
+# two-sample AUC 0.88-0.89 against 0.89-0.91 and valence -> mode 0.89 against 0.83 (C6: 0.90-0.91
+# and 0.85; G5: 0.88 and 0.86). The piano then still played a third of the notes a fifth above the
+# held-out works' piano (a tenth at F5 or above against C5): C5 for the piano and G5 for guitar and
+# strings gave, at 90 pieces, AUC 0.899 against 0.910, valence -> mode 0.89 against 0.88, and each
+# arousal level alone 0.89 / 0.94 / 0.99 against 0.93 / 0.94 / 0.99 (model card, twelfth and
+# fourteenth sittings).
+REGISTERS = {
+    tk.Instrument.BASS: (28, 60),
+    tk.Instrument.DRUMS: (36, 81),
+    tk.Instrument.GUITAR: (36, 79),
+    tk.Instrument.PIANO: (36, 72),
+    tk.Instrument.STRINGS: (36, 79),
 }
 
 
@@ -162,9 +163,7 @@ def _register_mask() -> torch.Tensor:
     """(instruments x pitches) True where a note-on is outside the instrument's register."""
     outside = torch.zeros(tk.N_INSTRUMENTS, tk.N_PITCHES, dtype=torch.bool)
     pitches = _PITCHES
-    for instrument in tk.Instrument:
-        bass = instrument == tk.Instrument.BASS
-        low, high = (28, 60) if bass else (36, UPPER_PITCH[instrument])
+    for instrument, (low, high) in REGISTERS.items():
         outside[int(instrument)] = (pitches < low) | (pitches > high)
     return outside
 
@@ -176,7 +175,7 @@ class CleanTexture:
     """One bass note at a time; no pitch struck while another instrument sounds it, except a
     doubling struck at the same instant while the piece's unison share stays under
     ``max_unison_share`` (the corpus doubles 4% of its notes); every instrument within its
-    register (bass E1-C4, piano C2-C5, guitar and strings C2-G5, see ``UPPER_PITCH``; the
+    register (bass E1-C4, piano C2-C5, guitar and strings C2-G5, see ``REGISTERS``; the
     soundfont's extremes sound poor)."""
 
     def __init__(self, max_unison_share: float = 0.0) -> None:

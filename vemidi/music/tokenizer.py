@@ -41,7 +41,8 @@ class Instrument(IntEnum):
 
 REFERENCE_BPM = 120.0  # the tempo every score is rendered at; the plan maps it onto the video
 TICKS_PER_BEAT = 4  # a tick is a sixteenth note
-TICK_S = 60.0 / REFERENCE_BPM / TICKS_PER_BEAT  # 0.125 s at the reference tempo
+BEAT_S = 60.0 / REFERENCE_BPM  # a beat (a quarter note) at the reference tempo: 0.5 s
+TICK_S = BEAT_S / TICKS_PER_BEAT  # 0.125 s at the reference tempo
 MAX_SHIFT_TICKS = 125  # EMSYNC's 125 shift tokens: here up to 31.25 beats
 MIN_PITCH = 21
 MAX_PITCH = 108

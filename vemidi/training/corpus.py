@@ -383,7 +383,7 @@ def augment(
 
     ``chords`` is :func:`beat_chords` of the work (computed here when not given).
     """
-    seconds_per_q = tk.TICK_S * tk.TICKS_PER_BEAT  # a quarter note is a beat
+    seconds_per_q = tk.BEAT_S  # a quarter note is a beat
     shift = int(rng.integers(-max_transpose, max_transpose + 1))
     melodic = (tk.Instrument.PIANO, tk.Instrument.STRINGS, tk.Instrument.GUITAR)
     if work.n_voices >= 2:

@@ -310,7 +310,7 @@ def _excerpt(source, score, chords, bars, start_s, bpm, duration_s) -> dict | No
         return int(chords[tick])
 
     chord_share, scale_share = measures.tone_shares(notes, chord_at, lambda t: key)
-    first_beat, length_beats = start_s / _BEAT_S, length * bpm / 60.0
+    first_beat, length_beats = start_s / tk.BEAT_S, length * bpm / 60.0
     excerpt_bars = [
         (tick / tk.TICKS_PER_BEAT - first_beat, beats)
         for tick, beats in bars
@@ -325,9 +325,6 @@ def _excerpt(source, score, chords, bars, start_s, bpm, duration_s) -> dict | No
         **surface(notes, length),
         "features": features(notes, length, lambda t: t * bpm / 60.0, excerpt_bars).tolist(),
     }
-
-
-_BEAT_S = tk.TICK_S * tk.TICKS_PER_BEAT  # a beat at the reference tempo
 
 
 def _bars(example) -> list[tuple[int, int]]:
