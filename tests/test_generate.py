@@ -350,7 +350,9 @@ def test_unison_doubling_only_struck_together_and_within_budget():
 
 
 def test_phrase_breath_holds_onsets_back_and_lands_on_the_downbeat():
-    config = SamplingConfig(min_sounding_notes=3, breath_beats=1.0, max_silence_beats=1.0)
+    config = SamplingConfig(
+        min_sounding_notes=3, breath_beats=1.0, held_breath_beats=0.0, max_silence_beats=1.0
+    )
     state = DecodeState()
     state.update(tk.note_token(tk.ON, P, 60), config)
     state.update(tk.shift_token(4), config)  # tick 4; the phrase ends at tick 8
@@ -362,6 +364,38 @@ def test_phrase_breath_holds_onsets_back_and_lands_on_the_downbeat():
     assert not _masked(state, config)[tk.note_token(tk.ON, P, 64)]
     quiet = DecodeState(silent_since_ticks=0, time_ticks=4, next_breath_ticks=8)
     assert not _masked(quiet, config)[tk.note_token(tk.ON, P, 64)]  # a rest over a beat: no
+
+
+def test_phrase_breath_hold_keeps_the_chord_and_releases_the_rest():
+    from vemidi.music import harmony
+
+    strings = tk.Instrument.STRINGS
+    held = SamplingConfig(breath_beats=1.0, held_breath_beats=2.0, max_silence_beats=1.0)
+    state = DecodeState(chord=harmony.chord_id(0, "maj"))  # C major is planned
+    for instrument, pitch in ((P, 60), (P, 64), (strings, 62)):  # C and E, and a stray D
+        state.update(tk.note_token(tk.ON, instrument, pitch), held)
+    state.update(tk.shift_token(4), held)
+    state.next_breath_ticks = 12  # two beats left: the whole breath but its last half beat
+    masked = _masked(state, held)
+    assert not masked[tk.note_token(tk.OFF, strings, 62)]  # the stray tone goes first,
+    assert masked[tk.shift_token(1)] and masked[tk.note_token(tk.OFF, P, 60)]  # nothing else
+    unheld = SamplingConfig(breath_beats=2.0, held_breath_beats=0.0)
+    assert not _masked(state, unheld)[tk.note_token(tk.OFF, P, 60)]  # left to the model
+    state.arousal = -0.8  # calm: the shorter breath, not held
+    masked = _masked(state, held)
+    assert not masked[tk.note_token(tk.OFF, P, 60)] and not masked[tk.note_token(tk.ON, P, 67)]
+    state.arousal = float("nan")  # no arousal given: held
+    assert _masked(state, held)[tk.note_token(tk.OFF, P, 60)]
+    state.update(tk.note_token(tk.OFF, strings, 62), held)
+    masked = _masked(state, held)
+    assert masked[tk.note_token(tk.OFF, P, 60)] and masked[tk.note_token(tk.OFF, P, 64)]  # held
+    assert masked[tk.note_token(tk.ON, P, 67)] and not masked[tk.shift_token(1)]  # time moves
+    state.update(tk.shift_token(tk.TICKS_PER_BEAT + tk.TICKS_PER_BEAT // 2), held)
+    assert not _masked(state, held)[tk.note_token(tk.OFF, P, 60)]  # the last half beat: free
+    no_chord = DecodeState(chord=harmony.NO_CHORD, time_ticks=4, next_breath_ticks=12)
+    no_chord.update(tk.note_token(tk.ON, strings, 62), held)
+    no_chord.update(tk.shift_token(1), held)
+    assert _masked(no_chord, held)[tk.note_token(tk.OFF, strings, 62)]  # no plan: all held
 
 
 def test_phrases_end_every_n_bars_and_on_cuts():

@@ -298,6 +298,7 @@ def _decode(
         state.next_breath_ticks = breaths[0] if breaths else -1
         state.chord = chord_table[min(state.time_ticks, end_ticks)]
         state.key = context[1]
+        state.arousal = segments[context[0]].arousal
         for rule in rules:
             logits = rule(logits, state)
         token = sampler(logits)
