@@ -241,9 +241,7 @@ def test_density_prior_changes_step_lengths_not_how_often_time_moves():
     ticks = torch.arange(1, tk.NOTE_BASE - tk.SHIFT_BASE + 1, dtype=torch.float32)
     mean_step = {}
     for arousal in (-0.8, 0.8):
-        prior = DensityPrior(1.0)
-        prior.arousal = arousal
-        p = torch.softmax(prior(base.clone(), DecodeState()), 0)
+        p = torch.softmax(DensityPrior(1.0)(base.clone(), DecodeState(arousal=arousal)), 0)
         before = float(torch.softmax(base, 0)[shifts].sum())
         assert float(p[shifts].sum()) == pytest.approx(before, rel=1e-4)
         mean_step[arousal] = float((p[shifts] * ticks).sum() / p[shifts].sum())

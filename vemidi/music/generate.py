@@ -246,9 +246,8 @@ def _decode(
     if not more_instruments:  # one or two instruments: a single line may sound alone
         sampling = replace(sampling, min_sounding_notes=min(1, sampling.min_sounding_notes))
     started = time.perf_counter()
-    harmony_prior = HarmonyPrior(sampling.harmony_prior)
-    density_prior = DensityPrior(sampling.density_prior)
-    rules = [harmony_prior, density_prior, *default_rules(sampling)]
+    priors = [HarmonyPrior(sampling.harmony_prior), DensityPrior(sampling.density_prior)]
+    rules = [*priors, *default_rules(sampling)]
     sampler = Sampler(sampling)
     state = DecodeState()
     meter_table, chord_table = plan.tick_tables()
@@ -282,7 +281,6 @@ def _decode(
 
     def cond_for(context: tuple[int, int]) -> torch.Tensor:
         seg = segments[context[0]]
-        density_prior.arousal = seg.arousal
         return stream_conditions(model, seg.valence, seg.arousal, context[1], sampling.guidance_key)
 
     instrument = tk.MORE_INSTRUMENTS if more_instruments else tk.LESS_INSTRUMENTS

@@ -72,7 +72,7 @@ class DecodeState:
     silent_since_ticks: int = 0  # when the music last fell silent (-1: something sounds)
     chord: int = harmony.NO_CHORD  # the planned chord class at the current time
     key: int = 0  # the planned key class at the current time
-    arousal: float = 0.0  # the requested arousal at the current time (NaN: none given)
+    arousal: float = math.nan  # the requested arousal at the current time (NaN: none given)
     next_cut_ticks: int = -1  # the next cut whose chord is not struck yet (-1: none)
     cut_notes_needed: int = 0  # notes still to strike after a CHORD token
     chord_keys: list[int] = field(default_factory=list)
@@ -435,18 +435,17 @@ class DensityPrior:
     Adds ``weight * -arousal * ln(ticks / 2)`` to each shift token (an eighth note is neutral),
     then renormalises the shifts so that their total probability (how often time moves) stays
     the model's: high arousal favours short shifts (more events per beat), low arousal long
-    ones. ``arousal`` is set per emotion segment (NaN: off).
+    ones. The arousal is the state's (the emotion segment's; NaN: off).
     """
 
     def __init__(self, weight: float) -> None:
         self.weight = weight
-        self.arousal = float("nan")
 
     def __call__(self, logits: torch.Tensor, state: DecodeState) -> torch.Tensor:
-        if self.weight > 0 and self.arousal == self.arousal:  # not NaN
+        if self.weight > 0 and not math.isnan(state.arousal):
             shifts = logits[_SHIFT_SLICE]
             before = torch.logsumexp(shifts, 0)
-            tilted = shifts + (self.weight * -self.arousal) * _LOG_SHIFT.to(logits.dtype)
+            tilted = shifts + (self.weight * -state.arousal) * _LOG_SHIFT.to(logits.dtype)
             if torch.isfinite(before):  # keep P(time moves) as the model said: only the length
                 logits[_SHIFT_SLICE] = tilted - torch.logsumexp(tilted, 0) + before
         return logits
