@@ -30,6 +30,7 @@ EMSYNC's adaptive repetition penalty), top-k and top-p, and draws with a seeded 
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -56,7 +57,12 @@ def _key_range(instrument: tk.Instrument) -> slice:
 
 _BASS = _key_range(tk.Instrument.BASS)
 _DRUMS = _key_range(tk.Instrument.DRUMS)
-_KEY_PITCH_CLASSES = _PITCHES.repeat(tk.N_INSTRUMENTS) % 12  # pitch class of each note key
+
+
+@functools.cache
+def _tone_mask(pitch_classes: tuple[int, ...]) -> torch.Tensor:
+    """(pitches,) True where a pitch belongs to ``pitch_classes`` (a chord's or a scale's)."""
+    return torch.isin(_PITCHES % 12, torch.tensor(pitch_classes, dtype=torch.long))
 
 
 @dataclass
@@ -251,7 +257,8 @@ class PhraseBreath:
         """Release the sounding tones outside the planned chord (those first, before time
         moves); keep the chord tones (without a planned chord, every note) sounding."""
         tones = harmony.chord_pitch_classes(state.chord)
-        stray = state.sounding & ~torch.isin(_KEY_PITCH_CLASSES, torch.tensor(tones or [-1]))
+        sounding = state.sounding.view(tk.N_INSTRUMENTS, tk.N_PITCHES)
+        stray = (sounding & ~_tone_mask(tones)).view(-1)
         if tones and stray.any():
             offs = logits[_OFF_SLICE].clone()
             logits.fill_(_NEG_INF)
@@ -302,12 +309,10 @@ class CutChord:
         on = logits[_ON_SLICE].view(tk.N_INSTRUMENTS, tk.N_PITCHES)
         if not state.chord_keys:  # the bass first, on the root, in the bass register
             allowed = torch.zeros_like(on, dtype=torch.bool)
-            root = (tones[0] == _PITCHES % 12) & (_PITCHES >= 28) & (_PITCHES <= 52)
+            root = _tone_mask(tones[:1]) & (_PITCHES >= 28) & (_PITCHES <= 52)
             allowed[int(tk.Instrument.BASS)] = root
         else:
-            tone = (
-                torch.isin(_PITCHES % 12, torch.tensor(tones)) & (_PITCHES >= 48) & (_PITCHES <= 84)
-            )
+            tone = _tone_mask(tones) & (_PITCHES >= 48) & (_PITCHES <= 84)
             allowed = tone.expand_as(on).clone()
             allowed[int(tk.Instrument.BASS)] = False
             allowed[int(tk.Instrument.DRUMS)] = False
@@ -413,12 +418,9 @@ class HarmonyPrior:
     def _table(self, key: int, chord: int) -> torch.Tensor:
         table = self._tables.get((key, chord))
         if table is None:
-            pcs = _PITCHES % 12
             bias = torch.full((tk.N_PITCHES,), -2.5)
-            bias[torch.isin(pcs, torch.tensor(harmony.scale_pitch_classes(key)))] = -1.0
-            tones = harmony.chord_pitch_classes(chord)
-            if tones:
-                bias[torch.isin(pcs, torch.tensor(tones))] = 0.0
+            bias[_tone_mask(harmony.scale_pitch_classes(key))] = -1.0
+            bias[_tone_mask(harmony.chord_pitch_classes(chord))] = 0.0
             table = (self.weight * bias).repeat(tk.N_INSTRUMENTS)
             self._tables[(key, chord)] = table
         return table

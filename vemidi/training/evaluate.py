@@ -215,7 +215,7 @@ def real_excerpts(examples: list, config: EvalConfig, seed: int = 7) -> list[dic
     low, high = tempo_for_arousal(-0.8), tempo_for_arousal(0.8)
     rows = []
     for example, score in _multi_voice(examples, rng.permutation(len(examples))):
-        chords, bars = _chords_by_tick(example), _bars(example)
+        chords, bars = _chords_and_bars(example)
         for start_s in (0.0, score.duration_s / 2):
             if len(rows) >= config.real_excerpts:
                 return rows
@@ -261,7 +261,7 @@ def grid_reference_excerpts(
                     break
                 if example.source in works:
                     continue
-                chords, bars = _chords_by_tick(example), _bars(example)
+                chords, bars = _chords_and_bars(example)
                 row = _excerpt(
                     example.source, score, chords, bars, 0.0, bpm, config.emotion_duration_s
                 )
@@ -286,7 +286,7 @@ def _multi_voice(examples: list, order: np.ndarray) -> Iterator[tuple]:
 def _excerpt(source, score, chords, bars, start_s, bpm, duration_s) -> dict | None:
     """One excerpt (reference-tempo ``start_s`` on) played at ``bpm``, or None if too short.
 
-    ``bars`` are the score's bars as (start tick, beats) (see :func:`_bars`)."""
+    ``bars`` are the score's bars as (start beat, beats) (see :func:`_chords_and_bars`)."""
     scale = tk.REFERENCE_BPM / bpm
     length = min(duration_s, (score.duration_s - start_s) * scale)
     notes = [
@@ -312,9 +312,9 @@ def _excerpt(source, score, chords, bars, start_s, bpm, duration_s) -> dict | No
     chord_share, scale_share = measures.tone_shares(notes, chord_at, lambda t: key)
     first_beat, length_beats = start_s / tk.BEAT_S, length * bpm / 60.0
     excerpt_bars = [
-        (tick / tk.TICKS_PER_BEAT - first_beat, beats)
-        for tick, beats in bars
-        if 0 <= tick / tk.TICKS_PER_BEAT - first_beat <= length_beats - beats
+        (start - first_beat, beats)
+        for start, beats in bars
+        if 0 <= start - first_beat <= length_beats - beats
     ]
     return {
         "source": source,
@@ -327,29 +327,23 @@ def _excerpt(source, score, chords, bars, start_s, bpm, duration_s) -> dict | No
     }
 
 
-def _bars(example) -> list[tuple[int, int]]:
-    """The bars of a corpus example as (start tick, beats), read from the meter class of its
-    tokens (position in the bar and the bar's length); bars without any event are skipped."""
+def _chords_and_bars(example) -> tuple[np.ndarray, list[tuple[float, int]]]:
+    """A corpus example's analysed chord class at every tick, and its bars as (start beat,
+    beats), read from the meter class of its tokens (position in the bar and the bar's length);
+    bars without any event are skipped."""
     ticks = tick_times(example.tokens)
+    chords = np.zeros(int(ticks[-1]) + 1, dtype=np.int64)
+    for i in range(len(ticks)):
+        end = ticks[i + 1] if i + 1 < len(ticks) else ticks[i] + 1
+        chords[ticks[i] : end] = example.chord[i]
     meter = np.asarray(example.meter, dtype=np.int64)
     position, beats = meter % METER_POSITIONS, meter // METER_POSITIONS + 1
     exact = position < METER_POSITIONS - 1  # the last class also holds later positions
-    return sorted(
-        {
-            (int(t - p), int(b))
-            for t, p, b in zip(ticks[exact], position[exact], beats[exact], strict=True)
-        }
-    )
-
-
-def _chords_by_tick(example) -> np.ndarray:
-    """The analysed chord class at every tick of a corpus example."""
-    ticks = tick_times(example.tokens)
-    table = np.zeros(int(ticks[-1]) + 1, dtype=np.int64)
-    for i in range(len(ticks)):
-        end = ticks[i + 1] if i + 1 < len(ticks) else ticks[i] + 1
-        table[ticks[i] : end] = example.chord[i]
-    return table
+    starts = {
+        (int(t - p), int(b))
+        for t, p, b in zip(ticks[exact], position[exact], beats[exact], strict=True)
+    }
+    return chords, [(tick / tk.TICKS_PER_BEAT, b) for tick, b in sorted(starts)]
 
 
 def realism(
