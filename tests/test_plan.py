@@ -104,6 +104,22 @@ def test_harmonic_rhythm_follows_arousal():
     assert chords_per_bar(0.8) > chords_per_bar(0.0) > chords_per_bar(-0.8)
 
 
+def test_calm_dorian_keeps_a_chord_per_bar_for_its_colour_chords():
+    """Calm major and minor sections change chord every two bars; a Dorian one every bar, so
+    that its walk has room for IV or bVII beside the cadence (else it reads as minor)."""
+    for valence, per_bar in ((-0.8, 0.5), (0.8, 0.5), (0.0, 1.0)):
+        for seed in range(3):
+            plan = build_plan(30, _mood(30, valence=valence, arousal=-0.8), [], seed=seed)
+            assert len(plan.chords) / len(plan.bars) == per_bar
+    colour = [
+        {"IV", "bVII"} & {c.degree for c in plan.chords}
+        for plan in (
+            build_plan(30, _mood(30, valence=0.0, arousal=-0.8), [], seed=seed) for seed in range(6)
+        )
+    ]
+    assert sum(map(bool, colour)) >= 4
+
+
 def test_plan_round_trips_through_json():
     plan = build_plan(30, _mood(30), [7.3, 15.1, 22.8], seed=2, beats_per_bar=3)
     again = Plan.from_dict(json.loads(json.dumps(plan.to_dict())))

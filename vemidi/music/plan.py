@@ -18,7 +18,8 @@ generator writes in its musical time:
   minor (<= -0.25) or, in between, the Dorian mode on the same tonic (a minor third with a major
   sixth: neither bright nor dark); keys change only at cuts.
 * **Chords** from :func:`vemidi.music.harmony.progression`, one slot every two beats, every bar or
-  every two bars as arousal rises or falls, with a cadence into each cut and the tonic on it.
+  every two bars as arousal rises or falls (a Dorian section: every bar at the slowest), with a
+  cadence into each cut and the tonic on it.
 * **Percussion** per section (on where arousal > 0 unless switched on or off).
 
 Times: beats are integers from the start of the piece; ``beat_to_s`` maps them to video seconds.
@@ -220,9 +221,14 @@ def bar_lengths(beats: int, beats_per_bar: int) -> list[int]:
     return [beats_per_bar] * full + [rest]
 
 
-def _slots(bars: list[int], arousal: float) -> list[int]:
+def _slots(bars: list[int], arousal: float, mode: str = "major") -> list[int]:
     """Harmonic-slot lengths in beats: 2 beats (arousal > 0.4), a bar, or 2 bars (< -0.4, in
-    sections of four bars or more)."""
+    major or minor sections of four bars or more).
+
+    A Dorian section keeps a chord per bar when calm: with 2-bar chords, a calm 30 s section has
+    four slots, three of them the final cadence, so its walk had no room for the chords that
+    make the mode Dorian (IV, bVII) and read as minor (measured mode -0.07 at arousal -0.8,
+    against +0.02 at 0; a chord per bar: +0.01, README)."""
     if arousal > 0.4:
         slots = []
         for beats in bars:
@@ -231,7 +237,7 @@ def _slots(bars: list[int], arousal: float) -> list[int]:
                 parts = [*parts[:-1], 3] if parts else [beats]
             slots += parts
         return slots
-    if arousal < -0.4 and len(bars) >= 4:  # a short section keeps a chord per bar (cadence)
+    if arousal < -0.4 and len(bars) >= 4 and mode != "dorian":  # short: a chord per bar
         return [sum(bars[i : i + 2]) for i in range(0, len(bars), 2)]
     return list(bars)
 
@@ -323,7 +329,7 @@ def build_plan(
             for b in bars
             if section.start_beat <= b.start_beat < section.start_beat + section.beats
         ]
-        slots = _slots(section_bars, section.arousal)
+        slots = _slots(section_bars, section.arousal, section.mode)
         following = sections[index + 1].key if index + 1 < len(sections) else None
         degrees = harmony.progression_for_valence(
             section.key,
