@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
+from vemidi.errors import InvalidInputError
 from vemidi.music.keys import key_name
 from vemidi.music.tokenizer import Instrument, Note
 from vemidi.training import measures
@@ -140,3 +143,8 @@ def test_miniature_evaluation_runs_on_the_debug_model(debug_model):
     assert emotion["surface"]["grid_distance_ms"] < 0.5
     cuts = cut_alignment(debug_model, config)
     assert cuts["cuts"] >= 1 and cuts["struck_within_40ms"] == 1.0
+    fresh = emotion_control(debug_model, replace(config, first_seed=7))
+    assert [r["seed"] for r in fresh["rows"]] == [7] * 4
+    assert [r["features"] for r in fresh["rows"]] != [r["features"] for r in emotion["rows"]]
+    with pytest.raises(InvalidInputError, match="first_seed"):
+        replace(config, first_seed=-1)

@@ -130,6 +130,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     loaded = load_music_model(args.model)  # a bad name fails before any work
     config = EvalConfig(
         seeds=2 if args.quick else args.seeds,
+        first_seed=args.first_seed,
         cut_pieces=3 if args.quick else args.cut_pieces,
         emotion_duration_s=15.0 if args.quick else 30.0,
         cut_duration_s=30.0 if args.quick else 60.0,
@@ -215,6 +216,12 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--model", default=None, help="music model name or .pt path")
     p.add_argument("--data", default=None, help="training data cache (runs/.../data.pkl)")
     p.add_argument("--seeds", type=int, default=5, help="seeds per grid cell (default 5)")
+    p.add_argument(
+        "--first-seed",
+        type=int,
+        default=0,
+        help="the grid's first seed (default 0; another draws fresh pieces, see README)",
+    )
     p.add_argument("--cut-pieces", type=int, default=10, help="60 s pieces with random cuts")
     p.add_argument(
         "--harmony-prior",

@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
-from vemidi.config import SamplingConfig
+from vemidi.config import SamplingConfig, check_range
 from vemidi.music import tokenizer as tk
 from vemidi.music.boundaries import thin_cuts
 from vemidi.music.keys import best_key
@@ -49,12 +49,17 @@ class EvalConfig:
 
     grid: tuple[float, ...] = (-0.8, 0.0, 0.8)
     seeds: int = 5
+    first_seed: int = 0  # the grid's seeds are first_seed ... first_seed + seeds - 1
     emotion_duration_s: float = 30.0
     cut_pieces: int = 10
     cut_duration_s: float = 60.0
     real_excerpts: int = 120
     speed_duration_s: float = 60.0
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
+
+    def __post_init__(self) -> None:
+        check_range("seeds", self.seeds, 1, 1000)
+        check_range("first_seed", self.first_seed, 0, 2**31)
 
 
 def generate_piece(model, duration_s, valence, arousal, seed, cuts_s=(), sampling=None):
@@ -114,7 +119,7 @@ def emotion_control(model, config: EvalConfig, progress: Progress | None = None)
     rows = []
     cells = [(v, a) for v in config.grid for a in config.grid]
     for i, (valence, arousal) in enumerate(cells):
-        for seed in range(config.seeds):
+        for seed in range(config.first_seed, config.first_seed + config.seeds):
             result = generate_piece(
                 model, config.emotion_duration_s, valence, arousal, seed, (), config.sampling
             )
