@@ -221,7 +221,7 @@ def bar_lengths(beats: int, beats_per_bar: int) -> list[int]:
     return [beats_per_bar] * full + [rest]
 
 
-def _slots(bars: list[int], arousal: float, mode: str = "major") -> list[int]:
+def _slots(bars: list[int], arousal: float, mode: str) -> list[int]:
     """Harmonic-slot lengths in beats: 2 beats (arousal > 0.4), a bar, or 2 bars (< -0.4, in
     major or minor sections of four bars or more).
 
@@ -237,7 +237,7 @@ def _slots(bars: list[int], arousal: float, mode: str = "major") -> list[int]:
                 parts = [*parts[:-1], 3] if parts else [beats]
             slots += parts
         return slots
-    if arousal < -0.4 and len(bars) >= 4 and mode != "dorian":  # short: a chord per bar
+    if arousal < -0.4 and len(bars) >= 4 and mode != "dorian":  # (shorter: one per bar, cadence)
         return [sum(bars[i : i + 2]) for i in range(0, len(bars), 2)]
     return list(bars)
 
