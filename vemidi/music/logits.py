@@ -39,6 +39,7 @@ import torch
 from vemidi.config import SamplingConfig
 from vemidi.music import harmony
 from vemidi.music import tokenizer as tk
+from vemidi.music.plan import CALM_AROUSAL
 
 _N_KEYS = tk.N_INSTRUMENTS * tk.N_PITCHES
 _OFF_SLICE = slice(tk.NOTE_BASE, tk.NOTE_BASE + _N_KEYS)
@@ -224,7 +225,7 @@ class PhraseBreath:
     sixteenth sitting).
     """
 
-    HOLD_MIN_AROUSAL = -0.4
+    HOLD_MIN_AROUSAL = CALM_AROUSAL  # the plan's calm music: 2-bar chords, unheld breaths
     RELEASE_BEATS = 0.5
 
     def __init__(

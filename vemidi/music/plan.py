@@ -47,6 +47,8 @@ METER_LENGTHS = 8  # bar lengths in beats the model distinguishes (1-8)
 N_METER = METER_POSITIONS * METER_LENGTHS
 PERCUSSION_CHOICES = ("auto", "on", "off")
 NEUTRAL_VALENCE = 0.25  # |valence| below this: the Dorian mode, between major and minor
+CALM_AROUSAL = -0.4  # below: calm music (2-bar chords; phrase breaths left to the model)
+BUSY_AROUSAL = 0.4  # above: a chord every 2 beats
 
 
 def tempo_for_arousal(arousal: float) -> float:
@@ -222,14 +224,14 @@ def bar_lengths(beats: int, beats_per_bar: int) -> list[int]:
 
 
 def _slots(bars: list[int], arousal: float, mode: str) -> list[int]:
-    """Harmonic-slot lengths in beats: 2 beats (arousal > 0.4), a bar, or 2 bars (< -0.4, in
-    major or minor sections of four bars or more).
+    """Harmonic-slot lengths in beats: 2 beats (above ``BUSY_AROUSAL``), a bar, or 2 bars
+    (below ``CALM_AROUSAL``, in major or minor sections of four bars or more).
 
     A Dorian section keeps a chord per bar when calm: with 2-bar chords, a calm 30 s section has
     four slots, three of them the final cadence, so its walk had no room for the chords that
     make the mode Dorian (IV, bVII) and read as minor (measured mode -0.07 at arousal -0.8,
     against +0.02 at 0; a chord per bar: +0.01, README)."""
-    if arousal > 0.4:
+    if arousal > BUSY_AROUSAL:
         slots = []
         for beats in bars:
             parts = [2] * (beats // 2)
@@ -237,7 +239,8 @@ def _slots(bars: list[int], arousal: float, mode: str) -> list[int]:
                 parts = [*parts[:-1], 3] if parts else [beats]
             slots += parts
         return slots
-    if arousal < -0.4 and len(bars) >= 4 and mode != "dorian":  # (shorter: one per bar, cadence)
+    # a shorter section keeps a chord per bar, for its cadence
+    if arousal < CALM_AROUSAL and len(bars) >= 4 and mode != "dorian":
         return [sum(bars[i : i + 2]) for i in range(0, len(bars), 2)]
     return list(bars)
 
