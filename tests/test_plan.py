@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import subprocess
@@ -86,7 +87,7 @@ def test_harmony_cadences_into_each_cut_and_starts_on_the_tonic():
         )
         if index + 1 < len(plan.sections):
             assert chords[-1].degree in ("V", "V7")
-            assert chords[-2].degree in ("iv", "iio", "IV", "ii")
+            assert chords[-2].degree in ("iv", "iio", "IV", "ii", "V7/V")  # V7/V: minor only
     assert [c.degree for c in plan.chords[-3:]][1:] == ["V", "i"]  # the piece ends on a cadence
     keys = [plan.section_at(c.start_beat).key for c in plan.chords]
     assert all(
@@ -110,7 +111,8 @@ def test_calm_dorian_keeps_a_chord_per_bar_for_its_colour_chords():
     for valence, per_bar in ((-0.8, 0.5), (0.8, 0.5), (0.0, 1.0)):
         for seed in range(3):
             plan = build_plan(30, _mood(30, valence=valence, arousal=-0.8), [], seed=seed)
-            assert len(plan.chords) / len(plan.bars) == per_bar
+            slots = [c for c in plan.chords if "/" not in c.degree]  # not applied dominants
+            assert len(slots) / len(plan.bars) == per_bar
     colour = [
         {"IV", "bVII"} & {c.degree for c in plan.chords}
         for plan in (
@@ -118,6 +120,43 @@ def test_calm_dorian_keeps_a_chord_per_bar_for_its_colour_chords():
         )
     ]
     assert sum(map(bool, colour)) >= 4
+
+
+def test_minor_keys_lead_into_v_and_vi_by_their_applied_dominants():
+    i, iv, iii, v, vi = (harmony.degree(12, n) for n in ("i", "iv", "III", "V", "VI"))
+
+    def led(*chords):
+        return [(d.name, beats) for d, beats in harmony.applied_dominants(list(chords))]
+
+    # In C minor: D7 takes the last bar of a longer iv before G, or all of a shorter one.
+    two_bars = [("i", 8), ("iv", 4), ("V7/V", 4), ("V", 8)]
+    assert led((i, 8), (iv, 8), (v, 8)) == two_bars
+    assert led((i, 2), (iv, 2), (v, 2)) == [("i", 2), ("V7/V", 2), ("V", 2)]
+    d7 = harmony.applied_dominants([(i, 2), (iv, 2), (v, 2)])[1][0]
+    assert d7.chord == harmony.chord_id(2, "dom7") and d7.key == 12
+    # III already is VI's dominant (Eb before Ab) and stays; the first chord always stays.
+    assert led((i, 2), (iii, 2), (vi, 2), (v, 2)) == [("i", 2), ("III", 2), ("V7/V", 2), ("V", 2)]
+    assert led((v, 2), (vi, 2), (i, 2)) == [("V", 2), ("VI", 2), ("i", 2)]
+    for key, names, dorian in (
+        (0, ("I", "IV", "V", "I"), False),
+        (12, ("i", "IV", "V", "i"), True),
+    ):
+        plain = [(harmony.degree(key, n, dorian), 2) for n in names]
+        assert harmony.applied_dominants(plain) == plain  # major and Dorian keys: none
+    applied = 0
+    for seed, arousal in itertools.product(range(3), (-0.8, 0.0, 0.8)):
+        plan = build_plan(30, _mood(30, valence=-0.8, arousal=arousal), [], seed=seed)
+        for chord, after in itertools.pairwise(plan.chords):
+            if "/" in chord.degree:
+                applied += 1
+                assert harmony.chord_quality(chord.chord) == "dom7"
+                assert chord.beats <= harmony.APPLIED_BEATS
+                assert (harmony.chord_root(chord.chord) - harmony.chord_root(after.chord)) % 12 == 7
+                assert after.degree.removesuffix("7") == chord.degree.split("/")[1]
+    assert applied >= 6
+    for valence in (0.0, 0.8):
+        plan = build_plan(30, _mood(30, valence=valence, arousal=0.8), [], seed=0)
+        assert not any("/" in c.degree for c in plan.chords)
 
 
 def test_plan_round_trips_through_json():

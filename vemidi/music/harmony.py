@@ -10,7 +10,8 @@ incomplete or passing sonorities, which the template match below labels with the
 * :func:`progression` writes a chord progression for one section of a plan from a small harmony
   grammar of our own: functional moves (tonic -> predominant -> dominant -> tonic) in the major or
   minor key the valence asks for, darker chord colours as valence falls, a cadence (predominant,
-  dominant) into the next cut and the tonic on it.
+  dominant) into the next cut and the tonic on it; in minor keys V and VI are approached by
+  their applied dominants (D7 before G in C minor), the chromatic colour tonal music has.
 """
 
 from __future__ import annotations
@@ -194,6 +195,18 @@ _DORIAN_MOVES = {
     "bVII": {"i": (3, 3), "IV": (2, 2)},
 }
 _PREDOMINANTS = {"major": ("IV", "ii"), "minor": ("iv", "iio"), "dorian": ("IV", "ii")}
+# Applied (secondary) dominants: the chord before a target becomes the target's own dominant
+# seventh (D7 before G in C minor), the commonest source of the chromatic tones of tonal music.
+# In the held-out corpus works written for several voices 8-10% of the chord changes leave one
+# (our per-beat analysis); without them our pieces were more diatonic than the corpus (share
+# of note time in the scale 0.95 against 0.92), the two-sample test's plainest tell. Measured on
+# 90 pieces of the grid for each of five sets of fresh seeds (model card, eighteenth sitting):
+# in minor keys, of V and VI, the two-sample AUC fell from 0.84 to 0.80 on average (in every
+# set) and valence -> mode from 0.87 to 0.85; in major keys too (of V and ii) the AUC fell a
+# little further (0.79) but the major pieces read less major (mean mode 0.30 -> 0.19 at arousal
+# +0.8 on one set; mode 0.855), so major keys have none. Targets: semitones above the tonic.
+APPLIED_TARGETS = {"major": (), "minor": (7, 8)}  # minor: V and VI
+APPLIED_BEATS = 4  # beats an applied dominant lasts at most (a 4/4 bar; 2: half the AUC gain)
 
 
 def _mode(key: int, dorian: bool) -> str:
@@ -202,10 +215,13 @@ def _mode(key: int, dorian: bool) -> str:
 
 @dataclass(frozen=True)
 class Degree:
-    """A chord in a key: its Roman-numeral name and absolute chord class."""
+    """A chord in a key: its Roman-numeral name, absolute chord class, and the key class it is
+    read in (Dorian when ``dorian``)."""
 
     name: str
     chord: int
+    key: int
+    dorian: bool
 
 
 def degree(key: int, name: str, dorian: bool = False) -> Degree:
@@ -215,7 +231,7 @@ def degree(key: int, name: str, dorian: bool = False) -> Degree:
     if dorian:
         table = _DORIAN_DEGREES
     semitones, quality = table[name]
-    return Degree(name, chord_id(key % 12 + semitones, quality))
+    return Degree(name, chord_id(key % 12 + semitones, quality), key, dorian)
 
 
 def progression(
@@ -270,6 +286,37 @@ def progression(
     return chords + cadence
 
 
+def applied_dominants(chords: Sequence[tuple[Degree, int]]) -> list[tuple[Degree, int]]:
+    """``chords`` as (degree, beats) with each chord but the first that precedes an
+    :data:`APPLIED_TARGETS` chord of its key led into by that chord's dominant seventh (named
+    ``V7/V``, ``V7/VI``): the applied dominant takes the last :data:`APPLIED_BEATS` of the chord
+    before, or the whole of a chord no longer than that.
+
+    Dorian sections keep their own colour chords and have none; the first chord is the tonic
+    struck on the cut and stays. Why only minor keys, and at most a bar: see
+    :data:`APPLIED_TARGETS` and the model card (eighteenth sitting).
+    """
+    out = list(chords)
+    for i in range(len(out) - 2, 0, -1):  # from the end, so each resolves to its final target
+        (before, beats), target = out[i], out[i + 1][0]
+        if target.dorian or chord_quality(target.chord) == "dim":
+            continue
+        if (chord_root(target.chord) - target.key) % 12 not in APPLIED_TARGETS[
+            _mode(target.key, False)
+        ]:
+            continue
+        root = (chord_root(target.chord) + 7) % 12
+        if chord_root(before.chord) == root:  # already its dominant
+            continue
+        name = f"V7/{target.name.removesuffix('7')}"
+        applied = Degree(name, chord_id(root, "dom7"), target.key, target.dorian)
+        if beats > APPLIED_BEATS:
+            out[i : i + 1] = [(before, beats - APPLIED_BEATS), (applied, APPLIED_BEATS)]
+        else:
+            out[i] = (applied, beats)
+    return out
+
+
 MODE_PER_VALENCE = 0.35  # the harmony's target major-minus-minor key strength per unit valence
 CANDIDATES = 16  # progressions drawn per section; the one nearest the target mode is kept
 
@@ -287,15 +334,17 @@ def harmony_mode(chords: Sequence[int], lengths: Sequence[float]) -> float:
 def progression_for_valence(
     key: int,
     next_key: int | None,
-    lengths: Sequence[float],
+    lengths: Sequence[int],
     valence: float,
     arousal: float,
     rng: random.Random,
     final: bool = False,
     dorian: bool = False,
     next_dorian: bool = False,
-) -> list[Degree]:
-    """The :func:`progression` whose major/minor balance is nearest ``valence``'s target.
+) -> list[tuple[Degree, int]]:
+    """The :func:`progression` for slots of ``lengths`` beats, with its
+    :func:`applied_dominants`, whose major/minor balance is nearest ``valence``'s target; as
+    (degree, beats).
 
     One walk through the chord grammar can drift far from its mode (a minor walk through III and
     VII sounds like the relative major; a Dorian one like the major key a tone below), so that
@@ -306,14 +355,16 @@ def progression_for_valence(
     overlapping (README, model card).
     """
     target = MODE_PER_VALENCE * valence
-    best, best_distance = [], math.inf
+    best: list[tuple[Degree, int]] = []
+    best_distance = math.inf
     for _ in range(CANDIDATES):
         degrees = progression(
             key, next_key, len(lengths), valence, arousal, rng, final, dorian, next_dorian
         )
         if not degrees:
-            return degrees
-        distance = abs(harmony_mode([d.chord for d in degrees], lengths) - target)
+            return []
+        chords = applied_dominants(list(zip(degrees, lengths, strict=True)))
+        distance = abs(harmony_mode([d.chord for d, _ in chords], [b for _, b in chords]) - target)
         if distance < best_distance:
-            best, best_distance = degrees, distance
+            best, best_distance = chords, distance
     return best

@@ -19,7 +19,8 @@ generator writes in its musical time:
   sixth: neither bright nor dark); keys change only at cuts.
 * **Chords** from :func:`vemidi.music.harmony.progression`, one slot every two beats, every bar or
   every two bars as arousal rises or falls (a Dorian section: every bar at the slowest), with a
-  cadence into each cut and the tonic on it.
+  cadence into each cut and the tonic on it; in a minor key, V and VI are led into by their own
+  dominant sevenths (:func:`vemidi.music.harmony.applied_dominants`).
 * **Percussion** per section (on where arousal > 0 unless switched on or off).
 
 Times: beats are integers from the start of the piece; ``beat_to_s`` maps them to video seconds.
@@ -334,7 +335,7 @@ def build_plan(
         ]
         slots = _slots(section_bars, section.arousal, section.mode)
         following = sections[index + 1].key if index + 1 < len(sections) else None
-        degrees = harmony.progression_for_valence(
+        progression = harmony.progression_for_valence(
             section.key,
             following,
             slots,
@@ -346,7 +347,7 @@ def build_plan(
             next_dorian=index + 1 < len(sections) and sections[index + 1].mode == "dorian",
         )
         first = section.start_beat
-        for length, deg in zip(slots, degrees, strict=True):
+        for deg, length in progression:
             name = harmony.chord_name(deg.chord, section.key)
             chords.append(Chord(first, length, deg.chord, name, deg.name))
             first += length
