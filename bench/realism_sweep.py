@@ -7,8 +7,8 @@ two-sample test. The AUC is averaged over three fold seeds (one seed moves it by
 whose means differ most. This is how the decoding settings in the model card were chosen and
 rejected; a difference under ~0.03 is noise at this size. The settings were chosen on the
 grid's seeds 0-9, so they fit those pieces a little: confirm a choice with ``--first-seed``
-on seeds nothing was chosen on (README: the defaults score AUC 0.79 on seeds 0-9 and 0.83-0.85
-on seeds 10-39). ``--by-arousal`` adds, for each
+on seeds nothing was chosen on (README: the defaults score AUC 0.76 on seeds 0-9 and 0.79-0.82
+on seeds 10-59). ``--by-arousal`` adds, for each
 arousal level of the grid alone (the corpus excerpts do not change with it), its own AUC and
 its largest gaps, which shows where on the grid a gap sits. ``--grid-reference`` first scores
 real music asked for the same grid (training excerpts whose labels lie nearest each cell,

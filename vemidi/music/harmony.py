@@ -205,7 +205,7 @@ _PREDOMINANTS = {"major": ("IV", "ii"), "minor": ("iv", "iio"), "dorian": ("IV",
 # set) and valence -> mode from 0.87 to 0.85; in major keys too (of V and ii) the AUC fell a
 # little further (0.79) but the major pieces read less major (mean mode 0.30 -> 0.19 at arousal
 # +0.8 on one set; mode 0.855), so major keys have none. Targets: semitones above the tonic.
-APPLIED_TARGETS = {"major": (), "minor": (7, 8)}  # minor: V and VI
+APPLIED_TARGETS = {"major": (), "minor": (7, 8), "dorian": ()}  # minor: V and VI
 APPLIED_BEATS = 4  # beats an applied dominant lasts at most (a 4/4 bar; 2: half the AUC gain)
 
 
@@ -299,11 +299,8 @@ def applied_dominants(chords: Sequence[tuple[Degree, int]]) -> list[tuple[Degree
     out = list(chords)
     for i in range(len(out) - 2, 0, -1):  # from the end, so each resolves to its final target
         (before, beats), target = out[i], out[i + 1][0]
-        if target.dorian or chord_quality(target.chord) == "dim":
-            continue
-        if (chord_root(target.chord) - target.key) % 12 not in APPLIED_TARGETS[
-            _mode(target.key, False)
-        ]:
+        targets = APPLIED_TARGETS[_mode(target.key, target.dorian)]
+        if (chord_root(target.chord) - target.key) % 12 not in targets:
             continue
         root = (chord_root(target.chord) + 7) % 12
         if chord_root(before.chord) == root:  # already its dominant
