@@ -232,6 +232,68 @@ def test_harmony_prior_prefers_chord_then_scale_tones():
     assert e == 0.0 and -1.5 < d < 0.0 and c_sharp < d
 
 
+def _heard(pitches: tuple[int, ...], beats: float, **state) -> tuple:
+    """A TonalAnchor that has heard ``pitches`` (piano) sound for ``beats``, and the state."""
+    from vemidi.music.logits import TonalAnchor
+
+    anchor, s = TonalAnchor(1.0), DecodeState(**state)
+    for p in pitches:
+        s.sounding[int(P) * tk.N_PITCHES + p - tk.MIN_PITCH] = True
+    anchor(torch.zeros(tk.VOCAB_SIZE), s)  # time 0: nothing heard yet
+    s.time_ticks = round(beats * tk.TICKS_PER_BEAT)
+    return anchor, s
+
+
+def _tilted(anchor, state) -> dict[int, float]:
+    """Pitch classes whose piano note-ons the anchor raised, and by how much."""
+    out = anchor(torch.zeros(tk.VOCAB_SIZE), state)
+    on = out[tk.note_token(tk.ON, P, 48) : tk.note_token(tk.ON, P, 48) + 12]
+    drums = [out[tk.note_token(tk.ON, tk.Instrument.DRUMS, p)] for p in range(48, 60)]
+    assert all(d == 0.0 for d in drums)  # drums are never tilted
+    return {(48 + i) % 12: float(v) for i, v in enumerate(on) if v != 0.0}
+
+
+def test_tonal_anchor_pulls_back_only_music_that_drifts_from_its_mode():
+    from vemidi.music import harmony
+    from vemidi.music.keys import mode_strength
+    from vemidi.music.logits import ANCHOR_GAIN, ANCHOR_MAX, TonalAnchor
+
+    c_major, a_minor = harmony.chord_id(0, "maj"), harmony.chord_id(9, "min")
+    major = {"key": 0, "chord": c_major, "mode": "major", "valence": 0.8}
+    # A C-major section whose music so far spells A minor: the tonic and fifth are raised, by
+    # the gain times the shortfall from the plan's target (capped).
+    anchor, state = _heard((57, 60, 64), 8, **major)
+    weights = [1.0 if pc in (0, 4, 9) else 0.0 for pc in range(12)]
+    shortfall = harmony.MODE_PER_VALENCE * 0.8 - mode_strength(range(12), weights)
+    tilt = _tilted(anchor, state)
+    assert set(tilt) == {0, 7}
+    assert tilt[0] == pytest.approx(min(ANCHOR_MAX, ANCHOR_GAIN * shortfall), rel=1e-4)
+    # Music that already reads major, or not enough heard yet, or no valence: left alone.
+    assert _tilted(*_heard((60, 64, 67, 72), 8, **major)) == {}
+    assert _tilted(*_heard((57, 60, 64), 1, **major)) == {}  # 3 note-beats
+    assert _tilted(*_heard((57, 60, 64), 8, **{**major, "valence": math.nan})) == {}
+    off, state = _heard((57, 60, 64), 8, **major)
+    off.weight = 0.0
+    assert torch.equal(off(torch.zeros(tk.VOCAB_SIZE), state), torch.zeros(tk.VOCAB_SIZE))
+    assert isinstance(off, TonalAnchor)
+    cut, state = _heard((57, 60, 64), 8, **major)
+    state.section_start_ticks = state.time_ticks  # a new section (a cut): it listens afresh
+    assert _tilted(cut, state) == {} and cut.heard.sum() == 0
+    # An A-minor section that spells C major: the tonic, not the leading tone G#, which would
+    # clash with the A of the chord.
+    minor = {"key": 21, "chord": a_minor, "mode": "minor", "valence": -0.8}
+    assert set(_tilted(*_heard((60, 64, 67, 72), 8, **minor))) == {9}
+    # Over E major the leading tone is a chord tone and the tonic would clash with it.
+    e_major = harmony.chord_id(4, "maj")
+    assert set(_tilted(*_heard((60, 64, 67, 72), 8, **{**minor, "chord": e_major}))) == {8}
+    # A D-Dorian section at valence 0 that reads D minor gets its major sixth and fourth (B, G
+    # over a G-major chord); one that reads major (F major) its tonic.
+    dorian = {"key": 14, "chord": harmony.chord_id(7, "maj"), "mode": "dorian", "valence": 0.0}
+    assert set(_tilted(*_heard((62, 65, 69, 74), 8, **dorian))) == {11, 7}
+    f_major = {**dorian, "chord": harmony.chord_id(2, "min")}
+    assert set(_tilted(*_heard((65, 69, 72, 77), 8, **f_major))) == {2}
+
+
 def test_density_prior_changes_step_lengths_not_how_often_time_moves():
     from vemidi.music.logits import DensityPrior
 

@@ -89,6 +89,13 @@ class SamplingConfig:
             on 90 pieces of the grid, two-sample AUC 0.846 -> 0.796 (0.91 / 0.82 / 0.92 at
             arousal -0.8 / 0 / +0.8 against 0.91 / 0.89 / 0.96), silence 2.0% -> 0.7%, valence
             -> mode 0.89 either way (model card, sixteenth sitting).
+        tonal_anchor: weight of the tonal anchor (``logits.TonalAnchor``; our addition): where
+            the music so far reads less major (a major section) or less minor (a minor one)
+            than the plan's target, note-ons of the key's anchor tones are tilted up; 0 turns
+            it off. A decoding prior, so the evaluation's "no decoding prior" run has it off.
+            Measured on 90 pieces of the grid for each of three fresh seed sets: valence ->
+            mode 0.82-0.87 -> 0.91-0.93, two-sample AUC about 0.01 higher (model card,
+            nineteenth sitting).
     """
 
     temperature: float = 1.0
@@ -111,6 +118,7 @@ class SamplingConfig:
     phrase_bars: int = 4
     breath_beats: float = 1.5
     held_breath_beats: float = 2.5
+    tonal_anchor: float = 1.0
 
     def __post_init__(self) -> None:
         check_range("temperature", self.temperature, 0.05, 5.0)
@@ -127,6 +135,7 @@ class SamplingConfig:
         check_range("guidance", self.guidance, 0.0, 10.0)
         check_range("harmony_prior", self.harmony_prior, 0.0, 10.0)
         check_range("density_prior", self.density_prior, 0.0, 10.0)
+        check_range("tonal_anchor", self.tonal_anchor, 0.0, 10.0)
         check_range("max_unison_share", self.max_unison_share, 0.0, 1.0)
         check_range("phrase_bars", self.phrase_bars, 0, 64)
         check_range("breath_beats", self.breath_beats, 0.0, 8.0)

@@ -134,7 +134,11 @@ def _evaluate(args: argparse.Namespace) -> int:
         cut_pieces=3 if args.quick else args.cut_pieces,
         emotion_duration_s=15.0 if args.quick else 30.0,
         cut_duration_s=30.0 if args.quick else 60.0,
-        sampling=SamplingConfig(harmony_prior=args.harmony_prior, density_prior=args.density_prior),
+        sampling=SamplingConfig(
+            harmony_prior=args.harmony_prior,
+            density_prior=args.density_prior,
+            tonal_anchor=args.tonal_anchor,
+        ),
     )
     data = Path(args.data) if args.data else None
     if data is not None and not data.is_file():
@@ -234,6 +238,12 @@ def register(commands: argparse._SubParsersAction) -> None:
         type=float,
         default=SamplingConfig.density_prior,
         help=f"density prior weight (default {SamplingConfig.density_prior:g})",
+    )
+    p.add_argument(
+        "--tonal-anchor",
+        type=float,
+        default=SamplingConfig.tonal_anchor,
+        help=f"tonal anchor weight (default {SamplingConfig.tonal_anchor:g}; 0 turns it off)",
     )
     p.add_argument("--quick", action="store_true", help="a small run (tests, smoke checks)")
     p.add_argument("--examples", default=None, help="write quadrant example MIDI files here")

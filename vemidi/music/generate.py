@@ -27,7 +27,14 @@ import torch
 from vemidi.config import SamplingConfig
 from vemidi.music import tokenizer as tk
 from vemidi.music.boundaries import offset_input
-from vemidi.music.logits import DecodeState, DensityPrior, HarmonyPrior, Sampler, default_rules
+from vemidi.music.logits import (
+    DecodeState,
+    DensityPrior,
+    HarmonyPrior,
+    Sampler,
+    TonalAnchor,
+    default_rules,
+)
 from vemidi.music.model import KVCache, MusicTransformer
 from vemidi.music.plan import Plan
 from vemidi.types import EmotionSegment
@@ -246,7 +253,11 @@ def _decode(
     if not more_instruments:  # one or two instruments: a single line may sound alone
         sampling = replace(sampling, min_sounding_notes=min(1, sampling.min_sounding_notes))
     started = time.perf_counter()
-    priors = [HarmonyPrior(sampling.harmony_prior), DensityPrior(sampling.density_prior)]
+    priors = [
+        HarmonyPrior(sampling.harmony_prior),
+        DensityPrior(sampling.density_prior),
+        TonalAnchor(sampling.tonal_anchor),
+    ]
     rules = [*priors, *default_rules(sampling)]
     sampler = Sampler(sampling)
     state = DecodeState()
@@ -261,10 +272,8 @@ def _decode(
     # Per tick: the emotion segment and key in force, and the video time (looked up, not searched,
     # in the token loop).
     video_s = [plan.beat_to_s(tk.ticks_to_beats(t)) for t in range(end_ticks + 1)]
-    contexts = [
-        (_segment_at(segments, video_s[t]), plan.section_at(tk.ticks_to_beats(t)).key)
-        for t in range(end_ticks)
-    ]
+    sections = [plan.section_at(tk.ticks_to_beats(t)) for t in range(end_ticks)]
+    contexts = [(_segment_at(segments, video_s[t]), sections[t].key) for t in range(end_ticks)]
 
     def plan_at(tick: int) -> tuple[int, int]:
         tick = min(tick, end_ticks)
@@ -297,6 +306,9 @@ def _decode(
         state.chord = chord_table[min(state.time_ticks, end_ticks)]
         state.key = context[1]
         state.arousal = segments[context[0]].arousal
+        section = sections[min(state.time_ticks, end_ticks - 1)]
+        state.mode, state.valence = section.mode, section.valence
+        state.section_start_ticks = section.start_beat * tk.TICKS_PER_BEAT
         for rule in rules:
             logits = rule(logits, state)
         token = sampler(logits)

@@ -22,10 +22,12 @@ the plan. EMSYNC leaves all of this to the model; each rule below says why we do
 * :class:`TextureFloor` - time may not move while fewer than ``min_sounding_notes`` sound;
 * :class:`MaxNoteLength` - a note held too long is released first.
 
-Two priors tilt rather than mask, each measured with and without in the evaluation:
+Three priors tilt rather than mask, each measured with and without in the evaluation:
 :class:`HarmonyPrior` (chord tones over scale tones over chromatic ones) and
-:class:`DensityPrior` (time shifts by arousal). :class:`Sampler` then applies temperature (with
-EMSYNC's adaptive repetition penalty), top-k and top-p, and draws with a seeded generator.
+:class:`DensityPrior` (time shifts by arousal), both off by default, and :class:`TonalAnchor`
+(on by default: where the music so far drifts from its key's mode, its anchor tones).
+:class:`Sampler` then applies temperature (with EMSYNC's adaptive repetition penalty), top-k
+and top-p, and draws with a seeded generator.
 """
 
 from __future__ import annotations
@@ -34,11 +36,13 @@ import functools
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 
 from vemidi.config import SamplingConfig
 from vemidi.music import harmony
 from vemidi.music import tokenizer as tk
+from vemidi.music.keys import mode_strength
 from vemidi.music.plan import CALM_AROUSAL
 
 _N_KEYS = tk.N_INSTRUMENTS * tk.N_PITCHES
@@ -49,6 +53,7 @@ _NEG_INF = float("-inf")
 _SHIFT_TICKS = torch.arange(1, tk.NOTE_BASE - tk.SHIFT_BASE + 1)  # ticks of each shift token
 _LOG_SHIFT = torch.log(_SHIFT_TICKS / 2.0)  # an eighth note is neutral: shorter < 0 < longer
 _PITCHES = torch.arange(tk.MIN_PITCH, tk.MAX_PITCH + 1)
+_PITCHED = torch.arange(tk.N_INSTRUMENTS) != int(tk.Instrument.DRUMS)
 
 
 def _key_range(instrument: tk.Instrument) -> slice:
@@ -79,6 +84,9 @@ class DecodeState:
     silent_since_ticks: int = 0  # when the music last fell silent (-1: something sounds)
     chord: int = harmony.NO_CHORD  # the planned chord class at the current time
     key: int = 0  # the planned key class at the current time
+    mode: str = "major"  # the planned section's mode (major, minor or dorian)
+    valence: float = math.nan  # the planned section's valence (NaN: none given)
+    section_start_ticks: int = 0  # where the planned section began
     arousal: float = math.nan  # the requested arousal at the current time (NaN: none given)
     next_cut_ticks: int = -1  # the next cut whose chord is not struck yet (-1: none)
     cut_notes_needed: int = 0  # notes still to strike after a CHORD token
@@ -429,6 +437,99 @@ class HarmonyPrior:
     def __call__(self, logits: torch.Tensor, state: DecodeState) -> torch.Tensor:
         if self.weight > 0:
             logits[_ON_SLICE] += self._table(state.key, state.chord).to(logits.dtype)
+        return logits
+
+
+ANCHOR_GAIN = 7.0  # logits of tilt per unit of key strength the music so far falls short by
+ANCHOR_MAX = 1.5  # the largest tilt, in logits
+ANCHOR_HEARD_BEATS = 4.0  # note-beats heard before the anchor listens (one chord is not a key)
+ANCHOR_DEADBAND = 0.05  # a Dorian section is left alone this near its target
+# Anchor tones, in semitones above the tonic (see TonalAnchor). A major key is told from its
+# relative minor by its tonic and fifth, a minor key from its relative major by its tonic and
+# leading tone (the Krumhansl-Kessler profiles' largest differences); a Dorian section that
+# reads minor gets its major sixth and fourth (the IV chord), one that reads major its tonic.
+ANCHOR_TONES = {
+    ("major", 1): (0, 7),
+    ("minor", -1): (0, 11),
+    ("dorian", 1): (9, 5),
+    ("dorian", -1): (0,),
+}
+
+
+class TonalAnchor:
+    """Keep the key's mode audible: listen to the music so far and, where it drifts from the
+    section's mode, tilt pitched note-ons towards the key's anchor tones.
+
+    The anchor keeps the duration-weighted pitch-class histogram of the pitched notes that have
+    sounded in the current section and reads its major-minus-minor key strength as the
+    evaluation reads a piece (:func:`vemidi.music.keys.mode_strength`). The target is the
+    plan's own, ``harmony.MODE_PER_VALENCE * valence``. A major section that reads less major
+    than that, or a minor one less minor, gets ``weight * min(ANCHOR_MAX, ANCHOR_GAIN *
+    shortfall)`` logits on the note-ons of its :data:`ANCHOR_TONES`; a Dorian one is nudged
+    back from either side once it is :data:`ANCHOR_DEADBAND` away. Music that reads as its mode
+    is left as the model wrote it, and an anchor tone a semitone from a tone of the planned
+    chord is never raised (no clash is encouraged). Our addition, not EMSYNC's: on 90 pieces of
+    the grid for each of five seed sets, valence -> mode about 0.85 -> 0.92 (model card,
+    nineteenth sitting).
+    """
+
+    def __init__(self, weight: float) -> None:
+        self.weight = weight
+        self.heard = np.zeros(12)  # note-ticks per pitch class so far
+        self._heard_until = 0
+        self._strength = 0.0
+        self._section = 0
+        self._masks: dict[tuple[int, int, str, int], torch.Tensor | None] = {}
+
+    def _listen(self, state: DecodeState) -> None:
+        if state.section_start_ticks != self._section:  # a new section: listen afresh
+            self._section, self._heard_until = state.section_start_ticks, state.time_ticks
+            self.heard[:], self._strength = 0.0, 0.0
+        elapsed = state.time_ticks - self._heard_until
+        if elapsed <= 0:
+            return
+        self._heard_until = state.time_ticks
+        counts = state.sounding.view(tk.N_INSTRUMENTS, tk.N_PITCHES)[_PITCHED].sum(0)
+        if counts.any():
+            self.heard += elapsed * np.bincount(
+                (_PITCHES % 12).numpy(), weights=counts.numpy(), minlength=12
+            )
+            self._strength = mode_strength(np.arange(12), self.heard)
+
+    def _mask(self, key: int, chord: int, mode: str, direction: int) -> torch.Tensor | None:
+        """Note-on mask (instruments x pitches) of the anchor tones clashing with no chord tone."""
+        index = (key, chord, mode, direction)
+        if index not in self._masks:
+            chord_tones = harmony.chord_pitch_classes(chord)
+            tones = tuple(
+                pc
+                for pc in ((key + d) % 12 for d in ANCHOR_TONES[(mode, direction)])
+                if not any((pc - c) % 12 in (1, 11) for c in chord_tones)
+            )
+            mask = None
+            if tones:
+                mask = (_PITCHED[:, None] & _tone_mask(tones)[None, :]).flatten().float()
+            self._masks[index] = mask
+        return self._masks[index]
+
+    def __call__(self, logits: torch.Tensor, state: DecodeState) -> torch.Tensor:
+        if self.weight <= 0 or math.isnan(state.valence):
+            return logits
+        self._listen(state)
+        if self.heard.sum() < ANCHOR_HEARD_BEATS * tk.TICKS_PER_BEAT:
+            return logits
+        error = self._strength - harmony.MODE_PER_VALENCE * state.valence  # > 0: too major
+        if state.mode == "dorian":  # back towards the target from either side
+            direction, shortfall = (-1 if error > 0 else 1), abs(error) - ANCHOR_DEADBAND
+        else:  # a major section that reads less major, a minor one that reads less minor
+            direction = 1 if state.mode == "major" else -1
+            shortfall = -error * direction
+        if shortfall <= 0:
+            return logits
+        mask = self._mask(state.key, state.chord, state.mode, direction)
+        if mask is not None:
+            tilt = self.weight * min(ANCHOR_MAX, ANCHOR_GAIN * shortfall)
+            logits[_ON_SLICE] += (tilt * mask).to(logits.dtype)
         return logits
 
 
