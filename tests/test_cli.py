@@ -63,6 +63,7 @@ def test_compose_segments_file(tmp_path):
         ["--duration", "10", "--cuts", "abc"],
         ["--duration", "5", "--model", "nonexistent"],
         ["--duration", "5", "--segments", "/no/such/file.json"],
+        ["--duration", "5", "--tonal-anchor", "-1"],
     ],
 )
 def test_bad_input_exits_2_with_one_line(args, tmp_path):

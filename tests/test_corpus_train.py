@@ -303,9 +303,9 @@ def test_evaluation_report_on_real_held_out_excerpts(works, tmp_path):
     assert "two-sample ROC AUC" in text and "struck chord within 40 ms" in text
     assert "real music asked for the same grid" in text
     assert "each arousal level alone: -0.8 " in text
-    # The goals' figures: the same grid without any decoding prior (the tonal anchor off too).
-    assert "emotion, without any decoding prior" in text and "(no prior)" in text
-    assert report["realism_no_prior"]["n_generated"] == 8
+    # The tonal anchor (off by default) measured beside the default.
+    assert "emotion, with the tonal anchor at weight 1" in text and "(anchor on)" in text
+    assert report["realism_anchor"]["n_generated"] == 8
 
 
 def test_grid_reference_takes_the_nearest_labels_at_the_plans_tempo(works, tmp_path):

@@ -18,6 +18,7 @@ def test_values_from_a_form_become_typed_controls():
     assert controls.cuts_s == (4.2, 11.0) and controls.beats_per_bar == 3
     assert controls.tempo_bpm is None and controls.per_scene is True
     assert controls_from({"cuts_s": ()}).cuts_s == ()  # cleared: no cuts at all
+    assert controls_from({"tonal_anchor": "1"}).sampling().tonal_anchor == 1.0
 
 
 @pytest.mark.parametrize(
@@ -70,6 +71,7 @@ LIMITS = {  # field: (lowest accepted, highest accepted, a value below, a value 
     "temperature": (0.05, 5.0, 0.0, 5.5),
     "top_p": (0.01, 1.0, 0.0, 1.2),
     "top_k": (0, 10_000, -1, 10_001),
+    "tonal_anchor": (0.0, 10.0, -0.5, 10.5),
     "seed": (0, 2**32 - 1, -1, 2**32),
     "min_cut_gap_s": (0.0, 60.0, -0.1, 61.0),
     "tempo_bpm": (30.0, 240.0, 29.0, 241.0),

@@ -26,6 +26,7 @@ FIELDS = {
     "temperature": ("number", False),
     "top_p": ("number", False),
     "top_k": ("integer", False),
+    "tonal_anchor": ("number", False),
     "more_instruments": ("flag", False),
     "soundfont": ("text", True),
     "audio_mode": ("text", False),

@@ -37,6 +37,8 @@ class Controls:
             so that its overall value becomes the override.
         cuts_s: boundary times in seconds (None: the detected cuts; () for none).
         seed, temperature, top_p, top_k: sampling (see :class:`SamplingConfig`).
+        tonal_anchor: weight of the tonal anchor (0: off, the default; see
+            :class:`~vemidi.config.SamplingConfig`).
         more_instruments: EMSYNC's instrument-count token (3+ instruments when True).
         soundfont: a .sf2/.sf3 path (None: the first found, see :mod:`vemidi.synth`).
         audio_mode: ``replace``, ``mix`` (dialogue kept, music ducked under speech), ``under``
@@ -60,6 +62,7 @@ class Controls:
     temperature: float = 1.0
     top_p: float = 0.95
     top_k: int = 0
+    tonal_anchor: float = 0.0
     more_instruments: bool = True
     soundfont: str | None = None
     audio_mode: str = "replace"
@@ -82,7 +85,7 @@ class Controls:
         check_range("duck_db", self.duck_db, *DUCK_RANGE_DB)
         check_range("loudness_lufs", self.loudness_lufs, *LUFS_RANGE)
         check_range("min_cut_gap_s", self.min_cut_gap_s, 0.0, 60.0)
-        self.sampling()  # validates temperature, top_p and seed
+        self.sampling()  # validates temperature, top_p, seed and the tonal anchor
         self.plan_config()  # validates tempo, meter and percussion
 
     def plan_config(self) -> PlanConfig:
@@ -94,7 +97,11 @@ class Controls:
     def sampling(self) -> SamplingConfig:
         """The sampling settings these controls describe."""
         return SamplingConfig(
-            temperature=self.temperature, top_p=self.top_p, top_k=self.top_k, seed=self.seed
+            temperature=self.temperature,
+            top_p=self.top_p,
+            top_k=self.top_k,
+            seed=self.seed,
+            tonal_anchor=self.tonal_anchor,
         )
 
 

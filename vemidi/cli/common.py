@@ -101,6 +101,12 @@ def add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--top-k", type=int, default=0, help="0 = off (default)")
     parser.add_argument(
+        "--tonal-anchor",
+        type=float,
+        default=0.0,
+        help="keep the key's mode audible: 0 = off (default), 1 = as measured",
+    )
+    parser.add_argument(
         "--instruments", choices=("less", "more"), default="more", help="1-2 or 3+ instruments"
     )
     parser.add_argument("--min-cut-gap", type=float, default=4.0, help="seconds (default 4)")
@@ -153,6 +159,7 @@ def control_values(args: argparse.Namespace) -> dict:
         "temperature": args.temperature,
         "top_p": args.top_p,
         "top_k": args.top_k,
+        "tonal_anchor": args.tonal_anchor,
         "more_instruments": args.instruments == "more",
         "soundfont": args.soundfont,
         "audio_mode": args.audio_mode,
@@ -171,7 +178,11 @@ def sampling_from_args(args: argparse.Namespace) -> object:
     from vemidi.config import SamplingConfig
 
     return SamplingConfig(
-        temperature=args.temperature, top_p=args.top_p, top_k=args.top_k, seed=args.seed
+        temperature=args.temperature,
+        top_p=args.top_p,
+        top_k=args.top_k,
+        seed=args.seed,
+        tonal_anchor=args.tonal_anchor,
     )
 
 

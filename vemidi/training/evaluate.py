@@ -4,9 +4,9 @@ Every experiment plans and generates with the real loop and measures the notes w
 :mod:`vemidi.training.measures` (never the model's own tokens):
 
 * **emotion control** on a valence x arousal grid: Spearman of valence vs measured mode and of
-  arousal vs notes per beat, tempo and notes per second, with the default settings (the model
-  on the plan, with the grammar rules and the tonal anchor), without any decoding prior (the
-  anchor off: the issue's goals) and with the harmony and density priors on;
+  arousal vs notes per beat, tempo and notes per second, with the default settings (no
+  decoding prior: the model on the plan, with the grammar rules), with the tonal anchor on and
+  with the harmony and density priors on;
 * **surface**: onsets' distance to the plan's sixteenth grid, the share of note time on chord and
   scale tones, notes under 50 ms, unison doublings, silence share and the longest gap;
 * **cuts**: struck chords (>= 3 notes within 40 ms, one held >= 0.5 s) within 40 ms of a cut,
@@ -420,17 +420,15 @@ def speed(model, duration_s: float = 60.0, sampling: SamplingConfig | None = Non
 
 def with_priors(config: EvalConfig, weight: float = 1.0) -> EvalConfig:
     """The same experiments with the decoding-time harmony and density priors on (both are off
-    by default; the tonal anchor stays as configured)."""
+    by default: the default is the model on the plan, with the grammar rules)."""
     return replace(
         config, sampling=replace(config.sampling, harmony_prior=weight, density_prior=weight)
     )
 
 
-def without_priors(config: EvalConfig) -> EvalConfig:
-    """The same experiments without any decoding prior (the tonal anchor, on by default, off
-    too): the model on the plan with the grammar rules, as the issue's emotion goals ask."""
-    sampling = replace(config.sampling, harmony_prior=0.0, density_prior=0.0, tonal_anchor=0.0)
-    return replace(config, sampling=sampling)
+def with_anchor(config: EvalConfig, weight: float = 1.0) -> EvalConfig:
+    """The same experiments with the tonal anchor on (off by default)."""
+    return replace(config, sampling=replace(config.sampling, tonal_anchor=weight))
 
 
 def config_dict(config: EvalConfig) -> dict:
