@@ -223,6 +223,7 @@ def generate(
     loudness=-16,
     duck=12,
     stems=False,
+    tonal_anchor=False,
     progress=gr.Progress(),
 ):
     """Compose, render and mux with the user's settings; re-uses the cached analysis."""
@@ -239,6 +240,7 @@ def generate(
             "seed": seed,
             "temperature": temperature,
             "top_p": top_p,
+            "tonal_anchor": 1.0 if tonal_anchor else 0.0,
             "more_instruments": instruments == "more (3+)",
             "soundfont": soundfont or None,
             "audio_mode": audio_mode,
@@ -368,6 +370,13 @@ def build() -> gr.Blocks:
                 seed = Number(value=0, precision=0, label="Seed")
                 temperature = Slider(0.5, 2.0, value=1.0, step=0.05, label="Temperature")
                 top_p = Slider(0.1, 1.0, value=0.95, step=0.05, label="Top-p")
+                tonal_anchor = gr.Checkbox(
+                    label="Keep the mood's mode clear",
+                    value=False,
+                    info="tonal anchor: where the music drifts from major or minor, its key's "
+                    "tonic is favoured (a little less like the training music)",
+                    elem_id="tonal-anchor",
+                )
             with gr.Row():
                 instruments = gr.Radio(
                     ["fewer (1-2)", "more (3+)"], value="more (3+)", label="Instruments"
@@ -476,7 +485,8 @@ def build() -> gr.Blocks:
         # The same order as generate()'s parameters.
         generate_inputs = [video_in, profile, valence, arousal, per_scene, cuts, seed,
                            temperature, top_p, instruments, soundfont, audio_mode, percussion,
-                           tempo, beats_per_bar, loudness, duck, stems]  # fmt: skip
+                           tempo, beats_per_bar, loudness, duck, stems,
+                           tonal_anchor]  # fmt: skip
         generate_btn.click(
             generate,
             generate_inputs,

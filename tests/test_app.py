@@ -8,6 +8,7 @@ from here), else into the test's temporary folder.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -82,7 +83,7 @@ def test_client_analyze_then_generate(client, story):
     assert valence > 0.3 and cuts == "3.00"
     video, wav, roll, files, report, _ = client.predict(
         handle_file(str(story)), "embedded", -0.4, 0.6, False, "3", 5, 1.2, 0.6, "more (3+)",
-        None, "replace", "on", 0, "4", api_name="/generate",
+        None, "replace", "on", 0, "4", tonal_anchor=True, api_name="/generate",
     )  # fmt: skip
     from vemidi.media.probe import probe
 
@@ -91,6 +92,9 @@ def test_client_analyze_then_generate(client, story):
     assert sorted(Path(f).suffix for f in files) == [".json", ".mid", ".mp4", ".wav"]
     assert "notes" in report and "bpm" in report and "minor" in report  # valence -0.4
     assert "struck on 1/1 cuts" in report
+    record = json.loads(Path(next(f for f in files if f.endswith(".json"))).read_text())
+    assert record["controls"]["tonal_anchor"] == 1.0  # the checkbox reaches the sampler
+    assert record["composition"]["sampling"]["tonal_anchor"] == 1.0
 
 
 def test_readme_gradio_client_example(server, story, tmp_path, monkeypatch):
