@@ -53,6 +53,7 @@ _NEG_INF = float("-inf")
 _SHIFT_TICKS = torch.arange(1, tk.NOTE_BASE - tk.SHIFT_BASE + 1)  # ticks of each shift token
 _LOG_SHIFT = torch.log(_SHIFT_TICKS / 2.0)  # an eighth note is neutral: shorter < 0 < longer
 _PITCHES = torch.arange(tk.MIN_PITCH, tk.MAX_PITCH + 1)
+_PITCH_CLASSES = _PITCHES % 12
 _PITCHED = torch.arange(tk.N_INSTRUMENTS) != int(tk.Instrument.DRUMS)
 
 
@@ -68,7 +69,7 @@ _DRUMS = _key_range(tk.Instrument.DRUMS)
 @functools.cache
 def _tone_mask(pitch_classes: tuple[int, ...]) -> torch.Tensor:
     """(pitches,) True where a pitch belongs to ``pitch_classes`` (a chord's or a scale's)."""
-    return torch.isin(_PITCHES % 12, torch.tensor(pitch_classes, dtype=torch.long))
+    return torch.isin(_PITCH_CLASSES, torch.tensor(pitch_classes, dtype=torch.long))
 
 
 @dataclass
@@ -477,14 +478,14 @@ class TonalAnchor:
         self.weight = weight
         self.heard = np.zeros(12)  # note-ticks per pitch class so far
         self._heard_until = 0
-        self._strength = 0.0
+        self._strength: float | None = None  # of what was heard; None until enough was
         self._section = 0
         self._masks: dict[tuple[int, int, str, int], torch.Tensor | None] = {}
 
     def _listen(self, state: DecodeState) -> None:
         if state.section_start_ticks != self._section:  # a new section: listen afresh
             self._section, self._heard_until = state.section_start_ticks, state.time_ticks
-            self.heard[:], self._strength = 0.0, 0.0
+            self.heard[:], self._strength = 0.0, None
         elapsed = state.time_ticks - self._heard_until
         if elapsed <= 0:
             return
@@ -492,9 +493,10 @@ class TonalAnchor:
         counts = state.sounding.view(tk.N_INSTRUMENTS, tk.N_PITCHES)[_PITCHED].sum(0)
         if counts.any():
             self.heard += elapsed * np.bincount(
-                (_PITCHES % 12).numpy(), weights=counts.numpy(), minlength=12
+                _PITCH_CLASSES.numpy(), weights=counts.numpy(), minlength=12
             )
-            self._strength = mode_strength(np.arange(12), self.heard)
+            if self.heard.sum() >= ANCHOR_HEARD_BEATS * tk.TICKS_PER_BEAT:
+                self._strength = mode_strength(np.arange(12), self.heard)
 
     def _mask(self, key: int, chord: int, mode: str, direction: int) -> torch.Tensor | None:
         """Note-on mask (instruments x pitches) of the anchor tones clashing with no chord tone."""
@@ -516,7 +518,7 @@ class TonalAnchor:
         if self.weight <= 0 or math.isnan(state.valence):
             return logits
         self._listen(state)
-        if self.heard.sum() < ANCHOR_HEARD_BEATS * tk.TICKS_PER_BEAT:
+        if self._strength is None:
             return logits
         error = self._strength - harmony.MODE_PER_VALENCE * state.valence  # > 0: too major
         if state.mode == "dorian":  # back towards the target from either side

@@ -21,6 +21,13 @@ QUADRANTS = {  # name: (valence, arousal)
 }
 EXAMPLE_DURATION_S = 24.0
 EXAMPLE_CUTS_S = (6.0, 12.0, 18.0)
+# The emotion grid's runs: (report key suffix, short label, heading of the emotion lines, the
+# settings). The default's heading names its prior weights, so it is written where it is used.
+VARIANTS = (
+    ("", "default", None, lambda config: config),
+    ("_anchor", "anchor on", "with the tonal anchor at weight 1", ev.with_anchor),
+    ("_priors", "priors on", "with the harmony and density priors at weight 1", ev.with_priors),
+)
 
 
 def heldout(model, data_path: Path, n_batches: int = 16) -> tuple[dict, tuple]:
@@ -145,13 +152,10 @@ def run_evaluation(
     train, test, scale = [], [], None
     if data_path is not None and data_path.is_file():
         report["heldout"], (train, test, scale) = heldout(model, data_path)
-    report["emotion"] = ev.emotion_control(model, config, progress=stage("default settings"))
-    report["emotion_anchor"] = ev.emotion_control(
-        model, ev.with_anchor(config), progress=stage("tonal anchor on")
-    )
-    report["emotion_priors"] = ev.emotion_control(
-        model, ev.with_priors(config), progress=stage("priors on")
-    )
+    for suffix, label, _, variant in VARIANTS:
+        report[f"emotion{suffix}"] = ev.emotion_control(
+            model, variant(config), progress=stage(label)
+        )
     report["cuts"] = ev.cut_alignment(model, config, progress=stage("cuts"))
     model_only = replace(config, sampling=replace(config.sampling, cut_chords=False))
     report["cuts_model_only"] = ev.cut_alignment(
@@ -160,9 +164,9 @@ def run_evaluation(
     if test:
         real = ev.real_excerpts(test, config)
         grid = ev.grid_reference_excerpts(train, scale, config)
-        report["realism"] = ev.realism(report["emotion"]["rows"], real, grid)
-        report["realism_anchor"] = ev.realism(report["emotion_anchor"]["rows"], real)
-        report["realism_priors"] = ev.realism(report["emotion_priors"]["rows"], real)
+        for suffix, *_ in VARIANTS:  # real music asked for the grid: beside the default only
+            rows = report[f"emotion{suffix}"]["rows"]
+            report[f"realism{suffix}"] = ev.realism(rows, real, None if suffix else grid)
     report["speed"] = ev.speed(model, config.speed_duration_s, config.sampling)
     if examples_dir is not None:
         report["examples"] = write_examples(loaded.name, examples_dir, audio_dir)
@@ -178,7 +182,7 @@ def _by_level(aucs: dict) -> str:
 
 def summary_lines(report: dict) -> list[str]:
     """The report as short readable lines (printed by the CLI and the benchmark)."""
-    e, n, o = report["emotion"], report["emotion_anchor"], report["emotion_priors"]
+    e = report["emotion"]
     sampling = report["config"]["sampling"]
     c, m, s = report["cuts"], report["cuts_model_only"], report["speed"]
     lines = [f"model {report['model']} ({report['parameters'] / 1e6:.2f} M parameters)"]
@@ -188,15 +192,12 @@ def summary_lines(report: dict) -> list[str]:
             f"held-out: accuracy {h['accuracy']:.3f}, perplexity {h['perplexity']:.2f} "
             f"({h['loss']:.3f} nats/token, {h['windows']} windows)"
         )
-    for label, x in (
-        (
-            f"default (harmony prior {sampling['harmony_prior']:g}, density prior "
-            f"{sampling['density_prior']:g}, tonal anchor {sampling['tonal_anchor']:g})",
-            e,
-        ),
-        ("with the tonal anchor at weight 1", n),
-        ("with the harmony and density priors at weight 1", o),
-    ):
+    default = (
+        f"default (harmony prior {sampling['harmony_prior']:g}, density prior "
+        f"{sampling['density_prior']:g}, tonal anchor {sampling['tonal_anchor']:g})"
+    )
+    for suffix, _, heading, _ in VARIANTS:
+        label, x = heading or default, report[f"emotion{suffix}"]
         lines.append(
             f"emotion, {label}: valence->mode Spearman {x['valence_mode_spearman']:.2f}, "
             f"arousal->notes/beat {x['arousal_notes_per_beat_spearman']:.2f}, ->tempo "
@@ -207,7 +208,8 @@ def summary_lines(report: dict) -> list[str]:
             f"{_fmt(x['mean_notes_per_beat_by_arousal'])}"
         )
     real = report.get("realism", {}).get("real_surface", {})
-    for label, x in (("default", e), ("anchor on", n), ("priors on", o)):
+    for suffix, label, _, _ in VARIANTS:
+        x = report[f"emotion{suffix}"]
         f = x["surface"]
         lines.append(
             f"surface, {label}: onsets {f['grid_distance_ms']:.1f} ms from the grid; note time on "
@@ -228,12 +230,8 @@ def summary_lines(report: dict) -> list[str]:
         f"{c['chance_at_random_times']:.0%}; without the cut-chord rule "
         f"{m['struck_within_40ms']:.0%}"
     )
-    labels = (
-        ("default", "realism"),
-        ("anchor on", "realism_anchor"),
-        ("priors on", "realism_priors"),
-    )
-    for label, key in labels:
+    for suffix, label, _, _ in VARIANTS:
+        key = f"realism{suffix}"
         if key in report:
             r = report[key]
             diffs = ", ".join(f"{n} {g:+.1f} sd" for n, g in r["largest_differences"][:4])
