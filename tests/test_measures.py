@@ -125,6 +125,20 @@ def test_levels_that_miss_the_corpus_in_opposite_directions_pool_to_a_low_auc():
     assert sorted(by_level) == [-0.8, 0.8] and min(by_level.values()) > 0.95
 
 
+def test_level_bootstrap_sd_is_zero_for_separated_levels_and_grows_with_overlap():
+    import numpy as np
+
+    rng = np.random.default_rng(2)
+    levels = np.repeat([-0.8, 0.0, 0.8], 30)
+    apart = levels + rng.normal(0, 0.01, 90)  # no overlap between the levels
+    assert measures.spearman(list(levels), list(apart)) > 0.94
+    assert measures.level_bootstrap_sd(levels, apart) < 1e-3  # ties among repeats only
+    close = 0.2 * levels + rng.normal(0, 0.1, 90)  # about the overlap of our mode figures
+    sd = measures.level_bootstrap_sd(levels, close)
+    assert 0.01 < sd < 0.06
+    assert measures.level_bootstrap_sd(levels, rng.normal(0, 1, 90)) > sd
+
+
 def test_random_cuts_are_4_to_10_s_apart():
     import numpy as np
 
