@@ -152,11 +152,8 @@ def main() -> None:
         sets = []
         for k in range(args.sets):
             first_seed = args.first_seed + k * args.seeds
-            label = (
-                name
-                if args.sets == 1
-                else f"{name} seeds {first_seed}-{first_seed + args.seeds - 1}"
-            )
+            last = first_seed + args.seeds - 1
+            label = name if args.sets == 1 else f"{name} seeds {first_seed}-{last}"
             sets.append(
                 _run_set(model, sampling, first_seed, label, real_features, references, args)
             )

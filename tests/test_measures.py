@@ -125,7 +125,7 @@ def test_levels_that_miss_the_corpus_in_opposite_directions_pool_to_a_low_auc():
     assert sorted(by_level) == [-0.8, 0.8] and min(by_level.values()) > 0.95
 
 
-def test_level_bootstrap_sd_is_zero_for_separated_levels_and_grows_with_overlap():
+def test_level_bootstrap_sd_is_near_zero_for_separated_levels_and_grows_with_overlap():
     import numpy as np
 
     rng = np.random.default_rng(2)
