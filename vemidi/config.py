@@ -142,6 +142,11 @@ class SamplingConfig:
         check_range("held_breath_beats", self.held_breath_beats, 0.0, 8.0)
 
 
+# The SamplingConfig fields a user sets (CLI options, the app, pipeline.Controls), each under the
+# same name there; the others are the decoder's measured settings.
+USER_SAMPLING_FIELDS = ("temperature", "top_p", "top_k", "seed", "tonal_anchor")
+
+
 @dataclass(frozen=True)
 class PlanConfig:
     """The musical plan's choices the user can make (see :mod:`vemidi.music.plan`).

@@ -20,7 +20,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from vemidi import background
-from vemidi.config import CutConfig, PlanConfig, SamplingConfig, check_choice, check_range
+from vemidi.config import (
+    USER_SAMPLING_FIELDS,
+    CutConfig,
+    PlanConfig,
+    SamplingConfig,
+    check_choice,
+    check_range,
+)
 from vemidi.emotion.analyze import PROFILES
 
 Progress = Callable[[float, str], None]
@@ -96,13 +103,7 @@ class Controls:
 
     def sampling(self) -> SamplingConfig:
         """The sampling settings these controls describe."""
-        return SamplingConfig(
-            temperature=self.temperature,
-            top_p=self.top_p,
-            top_k=self.top_k,
-            seed=self.seed,
-            tonal_anchor=self.tonal_anchor,
-        )
+        return SamplingConfig(**{name: getattr(self, name) for name in USER_SAMPLING_FIELDS})
 
 
 @dataclass(frozen=True)

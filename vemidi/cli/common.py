@@ -175,15 +175,9 @@ def control_values(args: argparse.Namespace) -> dict:
 
 def sampling_from_args(args: argparse.Namespace) -> object:
     """The :class:`SamplingConfig` the shared options describe."""
-    from vemidi.config import SamplingConfig
+    from vemidi.config import USER_SAMPLING_FIELDS, SamplingConfig
 
-    return SamplingConfig(
-        temperature=args.temperature,
-        top_p=args.top_p,
-        top_k=args.top_k,
-        seed=args.seed,
-        tonal_anchor=args.tonal_anchor,
-    )
+    return SamplingConfig(**{name: getattr(args, name) for name in USER_SAMPLING_FIELDS})
 
 
 def plan_config_from_args(args: argparse.Namespace) -> object:

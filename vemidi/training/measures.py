@@ -212,7 +212,7 @@ def grid_distance_ms(onsets_beats: list[float], seconds_per_beat: list[float]) -
     return float(np.mean(distances))
 
 
-def spearman(x: list[float], y: list[float]) -> float:
+def spearman(x: Sequence[float], y: Sequence[float]) -> float:
     """Spearman rank correlation (average ranks for ties); 0 when either side is constant."""
     rx, ry = _ranks(np.asarray(x, float)), _ranks(np.asarray(y, float))
     if rx.std() == 0 or ry.std() == 0:
@@ -235,7 +235,7 @@ def level_bootstrap_sd(
     figures = []
     for _ in range(draws):
         index = np.concatenate([rng.choice(group, len(group)) for group in groups])
-        figures.append(spearman(list(x[index]), list(y[index])))
+        figures.append(spearman(x[index], y[index]))
     return float(np.std(figures))
 
 
