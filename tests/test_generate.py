@@ -492,3 +492,19 @@ def test_guidance_can_leave_the_key_out_of_the_unconditioned_stream(debug_model)
 def test_guidance_off_decodes_one_stream(debug_model):
     result = _piece(debug_model, 6.0, cuts=[3.0], seed=2, guidance=1.0)
     assert result.decoded.notes and result.hits_s == result.targets_s
+
+
+def test_model_arousal_input_is_mapped_and_clipped(debug_model):
+    from vemidi.music.generate import model_arousal
+
+    assert model_arousal(0.8, 0.6, -0.4) == pytest.approx(0.08)
+    assert model_arousal(-0.8, 0.6, -0.4) == pytest.approx(-0.88)
+    assert model_arousal(-0.9, 1.0, -0.4) == -1.0  # clipped to the labels' range
+    assert math.isnan(model_arousal(float("nan"), 0.6, -0.4))  # no condition stays none
+    calm = _one(6.0, 0.5, -0.6)
+    same = {"arousal_input_scale": 1.0, "arousal_input_shift": 0.0}
+    plain = _piece(debug_model, 6.0, seed=3, segments=calm, **same)
+    # the model hears another arousal than the request, so it writes other music
+    assert _piece(debug_model, 6.0, seed=3, segments=calm).tokens != plain.tokens
+    with pytest.raises(VemidiError):
+        SamplingConfig(arousal_input_shift=-1.5)

@@ -103,6 +103,12 @@ def _segment_at(segments: list[EmotionSegment], now_s: float) -> int:
     return 0
 
 
+def model_arousal(arousal: float, scale: float, shift: float) -> float:
+    """The arousal the model is given for a requested one: ``scale x arousal + shift``, clipped
+    to -1..1 (see ``SamplingConfig.arousal_input_scale``); NaN stays NaN (no condition)."""
+    return min(1.0, max(-1.0, scale * arousal + shift)) if arousal == arousal else arousal
+
+
 def stream_conditions(
     model: MusicTransformer, valence: float, arousal: float, key: int, guidance_key: bool
 ) -> torch.Tensor:
@@ -290,7 +296,10 @@ def _decode(
 
     def cond_for(context: tuple[int, int]) -> torch.Tensor:
         seg = segments[context[0]]
-        return stream_conditions(model, seg.valence, seg.arousal, context[1], sampling.guidance_key)
+        arousal = model_arousal(
+            seg.arousal, sampling.arousal_input_scale, sampling.arousal_input_shift
+        )
+        return stream_conditions(model, seg.valence, arousal, context[1], sampling.guidance_key)
 
     instrument = tk.MORE_INSTRUMENTS if more_instruments else tk.LESS_INSTRUMENTS
     tokens, offsets, plans = [instrument], [offset_at(0)], [plan_at(0)]
