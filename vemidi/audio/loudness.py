@@ -4,12 +4,16 @@
 target, by default; -23 for EBU R128 broadcast; -14 for streaming services) and keeps its true
 peak under a ceiling (-1 dBTP). Loud targets push the peaks of dynamic music past the ceiling,
 so a look-ahead peak limiter follows the gain; limiting lowers the loudness a little, so gain
-and limiter alternate until the loudness is within 0.1 LU of the target.
+and limiter alternate until the loudness is within 0.05 LU of the target (what a report
+rounded to 0.1 shows as the target itself).
 
 True peak follows BS.1770-4 Annex 2: the signal is oversampled four times (a 48-tap polyphase
 interpolator, as the recommendation suggests) and the largest absolute sample is the peak. AAC
-encoding adds a few tenths of a dB of overshoot, so the limiter aims ``CODEC_MARGIN_DB`` under
-the ceiling; the muxed MP4 is measured in the tests.
+encoding adds overshoot, so the limiter aims ``CODEC_MARGIN_DB`` under the ceiling; the muxed
+MP4 is measured in the tests. A margin of 0.5 dB at 192 kb/s held until the multi-voice model
+(twenty-first sitting), whose music at -14 LUFS came out of the encoder 0.85 dB over the
+limiter's aim (-0.65 dBTP); the mux now encodes at 256 kb/s (0.24 dB over, measured) and the
+limiter aims 1 dB under the ceiling.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ BROADCAST_LUFS = -23.0  # EBU R128
 STREAMING_LUFS = -14.0
 LUFS_RANGE = (-40.0, -6.0)  # the targets accepted
 TRUE_PEAK_DBTP = -1.0
-CODEC_MARGIN_DB = 0.5
+CODEC_MARGIN_DB = 1.0
 OVERSAMPLE = 4
 _TAPS = 48
 _NEAR_DB = 6.0  # samples this far under the peak (or ceiling) are not interpolated
@@ -185,7 +189,7 @@ def normalise(
     sample_rate_hz: int,
     target_lufs: float = WEB_LUFS,
     ceiling_dbtp: float = TRUE_PEAK_DBTP,
-    rounds: int = 4,
+    rounds: int = 6,
 ) -> Normalised:
     """``audio`` at ``target_lufs`` integrated loudness with its true peak under
     ``ceiling_dbtp`` (aiming ``CODEC_MARGIN_DB`` lower; see the module docstring).
@@ -211,7 +215,7 @@ def normalise(
             gain *= limit
             out = apply_gain(audio, gain)
         loudness = gated_loudness(power * np.square(gain, dtype=np.float64), sample_rate_hz)
-        if abs(loudness - target_lufs) <= 0.1:
+        if abs(loudness - target_lufs) <= 0.05:
             break
     out = out.astype(np.float32, copy=False)
     return Normalised(out, gain, loudness, true_peak_dbtp(out))
