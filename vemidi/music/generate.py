@@ -106,7 +106,9 @@ def _segment_at(segments: list[EmotionSegment], now_s: float) -> int:
 def model_arousal(arousal: float, scale: float, shift: float) -> float:
     """The arousal the model is given for a requested one: ``scale x arousal + shift``, clipped
     to -1..1 (see ``SamplingConfig.arousal_input_scale``); NaN stays NaN (no condition)."""
-    return min(1.0, max(-1.0, scale * arousal + shift)) if arousal == arousal else arousal
+    if math.isnan(arousal):
+        return arousal
+    return min(1.0, max(-1.0, scale * arousal + shift))
 
 
 def stream_conditions(
