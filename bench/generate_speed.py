@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import multiprocessing
 import platform
 import sys
 import time
@@ -25,7 +24,8 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from reference_decoding import reference_decoding  # the sibling bench module
+from neighbour import busy_neighbour  # sibling bench modules
+from reference_decoding import reference_decoding
 
 from vemidi.config import SamplingConfig
 from vemidi.music.generate import DECODE_THREADS, generate
@@ -33,13 +33,6 @@ from vemidi.music.plan import build_plan
 from vemidi.types import EmotionSegment
 
 GOAL_TOKENS_PER_S = 1000
-
-
-def _spin(stop) -> None:
-    """A busy neighbour: one core of pure Python work until told to stop."""
-    x = 0
-    while not stop.is_set():
-        x = (x * 31 + 7) % 1_000_003
 
 
 def decode(model, seconds: float, threads: int, guidance: float, reference: bool):
@@ -89,15 +82,8 @@ def main() -> None:
             for threads in (2, 1):
                 got = []
                 for busy in (False, True):
-                    stop = multiprocessing.Event()
-                    neighbour = multiprocessing.Process(target=_spin, args=(stop,))
-                    if busy:
-                        neighbour.start()
-                        time.sleep(0.3)
-                    out, speed = decode(model, args.seconds, threads, guidance, reference)
-                    if busy:
-                        stop.set()
-                        neighbour.join()
+                    with busy_neighbour(busy):
+                        out, speed = decode(model, args.seconds, threads, guidance, reference)
                     tokens.setdefault((guidance, reference), out)
                     got.append((speed, len(out) / speed))
                 name = "reference" if reference else "today"

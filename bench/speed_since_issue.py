@@ -17,14 +17,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from neighbour import busy_neighbour  # the sibling bench module
 
 ROOT = Path(__file__).resolve().parent.parent
 ISSUE_ERA = "917618f^"  # "Musical time: plan ..." is 917618f; its parent is the code asked about
@@ -43,13 +44,6 @@ except ImportError:
 model = load_music_model(None)
 print(json.dumps(speed(getattr(model, "model", model))))
 """
-
-
-def _spin(stop) -> None:
-    """A busy neighbour: one core of pure Python work until told to stop."""
-    x = 0
-    while not stop.is_set():
-        x = (x * 31 + 7) % 1_000_003
 
 
 def measure(tree: Path, threads: int) -> dict:
@@ -86,17 +80,8 @@ def main() -> None:
         for busy in (False, True):
             for _ in range(args.rounds):
                 for name, (tree, threads) in runs.items():
-                    stop = multiprocessing.Event()
-                    neighbour = multiprocessing.Process(target=_spin, args=(stop,))
-                    if busy:
-                        neighbour.start()
-                        time.sleep(0.3)
-                    try:
+                    with busy_neighbour(busy):
                         results.setdefault((name, busy), []).append(measure(tree, threads))
-                    finally:
-                        if busy:
-                            stop.set()
-                            neighbour.join()
     print(f"{args.rounds} alternating rounds of three 60 s pieces each; median x real time "
           "(tokens per second of music)")  # fmt: skip
     print(f"{'':48} {'idle':>14} {'busy':>14}")
