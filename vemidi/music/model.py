@@ -332,10 +332,12 @@ class MusicTransformer(nn.Module):
         activations kept two-dimensional, the conditioning projection computed once per cache,
         and the weights laid out once per cache for decoding (:class:`_StepWeights`: every
         matrix transposed, so each product is one ``addmm`` of a few rows by a contiguous
-        matrix, which MKL runs 1.3-1.7x faster here than ``linear`` on the stored layout; the
+        matrix, which MKL ran 1.2-1.8x faster than ``linear`` on the stored layout here; the
         distance embeddings reversed and scaled, so the one query's relative logits are a slice
-        with no flip). Per token the model is memory-bound (3.6 M weights read each step); see
-        bench/generate_speed.py.
+        with no flip): 1.13x per guided step in the decoding loop, the same tokens (README,
+        "Measured figures"). Per token the model is memory-bound (3.6 M weights read each
+        step); see bench/generate_speed.py. The layout is made once per cache, so a model whose
+        weights change (training) needs a new cache, as it does anyway.
         """
         start = cache.length
         if start == 0 or cache.cond is None:
