@@ -133,6 +133,27 @@ def test_output_paths_are_checked_before_any_work(tmp_path, story):
     assert out.returncode == 0 and (tmp_path / "new" / "x.mid").is_file()
 
 
+def test_output_names_must_match_what_is_written(tmp_path, story):
+    """``-o piece.wav`` used to write MIDI under a WAV name; each output's suffix is checked
+    before any work, in one sentence, and nothing is written."""
+    cases = [
+        (["compose", "--model", "debug", "--duration", "2", "-o", f"{tmp_path}/piece.wav"],
+         f"{tmp_path}/piece.wav: a MIDI file must be named .mid or .midi."),
+        (["compose", "--model", "debug", "--duration", "2", "-o", f"{tmp_path}/p.mid",
+          "--wav", f"{tmp_path}/p.mp3"], f"{tmp_path}/p.mp3: a WAV file must be named .wav."),
+        (["soundtrack", str(story), "-o", f"{tmp_path}/o.mov"],
+         f"{tmp_path}/o.mov: a video file must be named .mp4."),
+        (["soundtrack", str(story), "-o", f"{tmp_path}/o.mp4", "--pianoroll", f"{tmp_path}/r"],
+         f"{tmp_path}/r: a piano roll picture file must be named .png."),
+    ]  # fmt: skip
+    for command, message in cases:
+        out = run(*command)
+        assert out.returncode == 2 and out.stderr.strip() == f"vemidi: error: {message}"
+    assert list(tmp_path.iterdir()) == []
+    out = run("compose", "--model", "debug", "--duration", "2", "-o", f"{tmp_path}/p.MIDI")
+    assert out.returncode == 0 and (tmp_path / "p.MIDI").is_file()
+
+
 def test_evaluate_with_a_file_that_is_not_a_data_cache_exits_2(tmp_path):
     pytest.importorskip("music21")
     bogus = tmp_path / "data.pkl"

@@ -37,10 +37,11 @@ def table(analysis: object) -> list[str]:
 
 
 def _analyze(args: argparse.Namespace) -> int:
-    from vemidi.cli.common import prepare_outputs, progress_bar
+    from vemidi.cli.common import check_suffixes, prepare_outputs, progress_bar
     from vemidi.emotion.analyze import AnalysisConfig, make_analyzer
     from vemidi.media.probe import probe
 
+    check_suffixes(JSON=args.json)
     prepare_outputs(args.json)
     config = AnalysisConfig(max_duration_s=args.max_duration, min_cut_gap_s=args.min_cut_gap)
     analyzer = make_analyzer(args.models, config)

@@ -15,6 +15,31 @@ from vemidi.errors import InvalidInputError
 Progress = Callable[[float, str], None]
 
 
+# What each kind of output file must be called (the suffix decides how players open it).
+OUTPUT_SUFFIXES = {
+    "MIDI": (".mid", ".midi"),
+    "WAV": (".wav",),
+    "video": (".mp4",),
+    "JSON": (".json",),
+    "piano roll picture": (".png",),
+}
+
+
+def check_suffixes(**paths: str | None) -> None:
+    """Each given path (keyword: its kind in :data:`OUTPUT_SUFFIXES`, spaces as underscores)
+    must carry its kind's suffix, so that ``-o piece.wav`` does not write MIDI under a WAV name.
+
+    Raises:
+        InvalidInputError: a path has another suffix.
+    """
+    for kind, path in paths.items():
+        kind = kind.replace("_", " ")
+        allowed = OUTPUT_SUFFIXES[kind]
+        if path and Path(path).suffix.lower() not in allowed:
+            names = " or ".join(allowed)
+            raise InvalidInputError(f"{path}: a {kind} file must be named {names}.")
+
+
 def prepare_outputs(*paths: str | None) -> None:
     """Check every output path before any work, creating missing folders (every command does
     this the same way), so that a bad path fails at once rather than after the analysis.

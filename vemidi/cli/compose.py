@@ -9,6 +9,7 @@ from pathlib import Path
 from vemidi.cli.common import (
     add_loudness_argument,
     add_sampling_arguments,
+    check_suffixes,
     parse_seconds_list,
     plan_config_from_args,
     prepare_outputs,
@@ -24,6 +25,7 @@ def _compose(args: argparse.Namespace) -> int:
     from vemidi.music.compose import ComposeRequest, compose
     from vemidi.synth import render_soundtrack, write_wav
 
+    check_suffixes(MIDI=args.output, WAV=args.wav, JSON=args.json)
     prepare_outputs(args.output, args.wav, args.json)
     check_range("loudness (LUFS)", args.loudness, *LUFS_RANGE)
     options = dict(

@@ -9,7 +9,12 @@ from pathlib import Path
 
 
 def _soundtrack(args: argparse.Namespace) -> int:
-    from vemidi.cli.common import control_values, prepare_outputs, progress_bar
+    from vemidi.cli.common import (
+        check_suffixes,
+        control_values,
+        prepare_outputs,
+        progress_bar,
+    )
     from vemidi.emotion.analyze import AnalysisConfig
     from vemidi.errors import InvalidInputError
     from vemidi.inputs import controls_from
@@ -19,8 +24,10 @@ def _soundtrack(args: argparse.Namespace) -> int:
     from vemidi.synth import resolve_soundfont
     from vemidi.weights import load_music_model
 
-    if Path(args.output).suffix.lower() != ".mp4":
-        raise InvalidInputError(f"the output must be an .mp4 file; got {args.output}.")
+    check_suffixes(
+        video=args.output, MIDI=args.midi, WAV=args.wav, JSON=args.json,
+        piano_roll_picture=args.pianoroll,
+    )  # fmt: skip
     prepare_outputs(args.output, args.midi, args.wav, args.json, args.pianoroll)
     if args.stems and Path(args.stems).exists() and any(Path(args.stems).iterdir()):
         raise InvalidInputError(f"the stems folder {args.stems} exists and is not empty.")
