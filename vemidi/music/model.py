@@ -336,8 +336,9 @@ class MusicTransformer(nn.Module):
         distance embeddings reversed and scaled, so the one query's relative logits are a slice
         with no flip): 1.13x per guided step in the decoding loop, the same tokens (README,
         "Measured figures"). Per token the model is memory-bound (3.6 M weights read each
-        step); see bench/generate_speed.py. The layout is made once per cache, so a model whose
-        weights change (training) needs a new cache, as it does anyway.
+        step); see bench/generate_speed.py. The layout is made by the first step behind a cache
+        that has none (generation hands it on from window to window), so a model whose weights
+        change (training) needs a new cache, as it does anyway.
         """
         start = cache.length
         if start == 0 or cache.cond is None:
