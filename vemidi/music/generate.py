@@ -159,10 +159,7 @@ class _Window:
         first = body.start - 1  # the instrument token stands where the window starts
         window_offsets = [offsets[first], *offsets[body]]
         window_plans = [plans[first], *plans[body]]
-        # The weights as step() reads them do not change between windows: carry them over.
-        step_weights = self.cache.step_weights
-        self.cache = KVCache(self.model.cfg.n_layers)
-        self.cache.step_weights = step_weights
+        self.cache.restart()
         n = self.streams
         logits = self.model(
             torch.tensor([window] * n),

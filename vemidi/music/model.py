@@ -119,6 +119,13 @@ class KVCache:
         self.cond_bias: torch.Tensor | None = None  # (B, d) their projection (step())
         self.step_weights: _StepWeights | None = None  # the weights as step() reads them
 
+    def restart(self) -> None:
+        """Empty the cache for a new window of the same streams: the next forward() fills it
+        from position 0 with its conditions. The buffers and the weights' step layout, which do
+        not depend on the window, are kept (written over before they are read)."""
+        self.length = 0
+        self.cond = self.cond_bias = None
+
     def extend(
         self, layer: int, k: torch.Tensor, v: torch.Tensor, capacity: int
     ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -337,8 +344,8 @@ class MusicTransformer(nn.Module):
         with no flip): 1.13x per guided step in the decoding loop, the same tokens (README,
         "Measured figures"). Per token the model is memory-bound (3.6 M weights read each
         step); see bench/generate_speed.py. The layout is made by the first step behind a cache
-        that has none (generation hands it on from window to window), so a model whose weights
-        change (training) needs a new cache, as it does anyway.
+        that has none (:meth:`KVCache.restart` keeps it from window to window), so a model whose
+        weights change (training) needs a new cache, as it does anyway.
         """
         start = cache.length
         if start == 0 or cache.cond is None:
