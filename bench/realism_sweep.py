@@ -41,10 +41,14 @@ from vemidi.training import evaluate
 from vemidi.training.dataset import LabelScale
 from vemidi.training.measures import level_bootstrap_sd
 from vemidi.training.train import read_data_cache
-from vemidi.training.two_sample import auc_by_level, cross_validated_auc, feature_gaps
+from vemidi.training.two_sample import (
+    FOLD_SEEDS,
+    auc_by_level,
+    cross_validated_auc,
+    feature_gaps,
+    mean_auc,
+)
 from vemidi.weights import load_music_model
-
-FOLD_SEEDS = (0, 1, 2)
 
 
 def parse_variant(text: str) -> tuple[str, SamplingConfig]:
@@ -75,9 +79,9 @@ def _print_by_arousal(
     gaps. The pooled AUC can fall while every level stays as easy to tell (levels spread apart
     in different directions pool into a cloud that overlaps the corpus more), so a variant is
     only more real-like where these fall too."""
-    by_seed = [auc_by_level(features, arousal, real, seed=s) for s in FOLD_SEEDS]
+    by_level = auc_by_level(features, arousal, real)
     for level in levels:
-        auc = np.mean([aucs[float(level)] for aucs in by_seed])
+        auc = by_level[float(level)]
         gaps = _largest_gaps(features[arousal == level], real, count)
         print(f"  arousal {level:+.1f}: AUC {auc:.2f} | {gaps}")
 
@@ -94,7 +98,7 @@ def _grid_reference(
         rows = evaluate.grid_reference_excerpts(train, scale, config, seed=draw)
         grid = np.array([r["features"] for r in rows])
         draws.append(grid)
-        aucs += [cross_validated_auc(grid, real, seed=s) for s in FOLD_SEEDS]
+        aucs.append(mean_auc(grid, real))
         if draw == 0:
             print(f"real music asked for the grid ({len(rows)} training excerpts a draw): "
                   f"{_largest_gaps(grid, real, args.gaps)}")  # fmt: skip
@@ -180,9 +184,7 @@ def _run_set(model, sampling, first_seed, label, real_features, references, args
         f"{len(generated)} pieces in {time.perf_counter() - start:.0f} s"
     )
     if references:
-        against = [
-            cross_validated_auc(generated, g, seed=s) for g in references for s in FOLD_SEEDS
-        ]
+        against = [mean_auc(generated, g) for g in references]
         print(f"  against real music asked for the grid: AUC {np.mean(against):.3f}")
     if args.by_arousal:
         arousal = np.array([r["arousal"] for r in rows])

@@ -95,7 +95,7 @@ def test_tone_shares_and_grid_distance():
 def test_two_sample_test_separates_different_sets_and_not_equal_ones():
     import numpy as np
 
-    from vemidi.training.two_sample import cross_validated_auc, features, roc_auc
+    from vemidi.training.two_sample import cross_validated_auc, features, mean_auc, roc_auc
 
     assert roc_auc(np.array([3.0, 4.0]), np.array([1, 0])) == 0.0
     assert roc_auc(np.array([3.0, 4.0]), np.array([0, 1])) == 1.0
@@ -103,6 +103,8 @@ def test_two_sample_test_separates_different_sets_and_not_equal_ones():
     a, b = rng.normal(0, 1, (40, 5)), rng.normal(0, 1, (40, 5))
     assert abs(cross_validated_auc(a, b) - 0.5) < 0.2
     assert cross_validated_auc(a + 1.5, b) > 0.9
+    splits = [cross_validated_auc(a, b, seed=s) for s in (0, 1, 2)]
+    assert len(set(splits)) > 1 and mean_auc(a, b) == pytest.approx(np.mean(splits))
     row = features(_scale([60, 62, 64, 65, 67, 69, 71, 72]), 4.0, lambda t: 2 * t, [(0.0, 4)] * 2)
     assert row.shape == (20,) and np.isfinite(row).all()
 

@@ -219,7 +219,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser("evaluate", help="measure a music model and write quadrant examples")
     p.add_argument("--model", default=None, help="music model name or .pt path")
     p.add_argument("--data", default=None, help="training data cache (runs/.../data.pkl)")
-    p.add_argument("--seeds", type=int, default=5, help="seeds per grid cell (default 5)")
+    p.add_argument("--seeds", type=int, default=10, help="seeds per grid cell (default 10)")
     p.add_argument(
         "--first-seed",
         type=int,
