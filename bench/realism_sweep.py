@@ -105,7 +105,8 @@ def _grid_reference(
             if args.by_arousal:
                 arousal = np.array([r["arousal"] for r in rows])
                 _print_by_arousal(grid, arousal, real, config.grid, args.gaps)
-    print(f"  AUC {np.mean(aucs):.3f} ({min(aucs):.2f}-{max(aucs):.2f}, 3 draws x 3 fold seeds)")
+    spread = f"{min(aucs):.2f}-{max(aucs):.2f}"
+    print(f"  AUC {np.mean(aucs):.3f} ({spread} over 3 draws, each 3 fold splits)")
     return draws
 
 
