@@ -22,6 +22,7 @@ from pathlib import Path
 
 import gradio as gr
 
+from vemidi.config import SamplingConfig
 from vemidi.emotion.affect import EMOTIONS
 from vemidi.errors import VemidiError
 
@@ -368,8 +369,9 @@ def build() -> gr.Blocks:
         with gr.Accordion("More settings", open=False):
             with gr.Row():
                 seed = Number(value=0, precision=0, label="Seed")
-                temperature = Slider(0.5, 2.0, value=1.0, step=0.05, label="Temperature")
-                top_p = Slider(0.1, 1.0, value=0.95, step=0.05, label="Top-p")
+                temperature = Slider(0.5, 2.0, value=SamplingConfig.temperature, step=0.05,
+                                     label="Temperature")  # fmt: skip
+                top_p = Slider(0.1, 1.0, value=SamplingConfig.top_p, step=0.05, label="Top-p")
                 tonal_anchor = gr.Checkbox(
                     label="Keep the mood's mode clear",
                     value=False,

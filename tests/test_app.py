@@ -39,6 +39,7 @@ def server(tmp_path_factory):
     env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_SERVER_NAME": "127.0.0.1",
            "VEMIDI_MAX_VIDEO_S": "20", "VEMIDI_MAX_UPLOAD": "3mb",
            "VEMIDI_OUTPUT_DIR": str(log.parent / "outputs"),
+           "GRADIO_TEMP_DIR": str(log.parent / "gradio"),  # uploads stay in pytest's folder
            "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}  # fmt: skip
     with open(log, "w") as out:
         process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=out,
@@ -62,10 +63,10 @@ def server(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def client(server):
+def client(server, tmp_path_factory):
     from gradio_client import Client
 
-    return Client(server, verbose=False)
+    return Client(server, verbose=False, download_files=str(tmp_path_factory.mktemp("downloads")))
 
 
 def _analyze(client, video):

@@ -66,9 +66,9 @@ class Controls:
     per_scene: bool = False
     cuts_s: tuple[float, ...] | None = None
     seed: int = 0
-    temperature: float = 1.0
-    top_p: float = 0.95
-    top_k: int = 0
+    temperature: float = SamplingConfig.temperature  # one source for every front end
+    top_p: float = SamplingConfig.top_p
+    top_k: int = SamplingConfig.top_k
     tonal_anchor: float = 0.0
     more_instruments: bool = True
     soundfont: str | None = None

@@ -120,9 +120,19 @@ def read_segments(path: str) -> tuple:
 def add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
     """Options shared by every command that generates music."""
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--temperature", type=float, default=1.0, help="default 1.0 (EMSYNC: 1.35)")
+    from vemidi.config import SamplingConfig
+
     parser.add_argument(
-        "--top-p", type=float, default=0.95, help="nucleus mass (default 0.95; EMSYNC: 0.6)"
+        "--temperature",
+        type=float,
+        default=SamplingConfig.temperature,
+        help=f"default {SamplingConfig.temperature:g} (EMSYNC: 1.35)",
+    )
+    parser.add_argument(
+        "--top-p",
+        type=float,
+        default=SamplingConfig.top_p,
+        help=f"nucleus mass (default {SamplingConfig.top_p:g}; EMSYNC: 0.6)",
     )
     parser.add_argument("--top-k", type=int, default=0, help="0 = off (default)")
     parser.add_argument(
