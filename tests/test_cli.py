@@ -170,8 +170,11 @@ def test_evaluate_with_a_file_that_is_not_a_data_cache_exits_2(tmp_path):
 
 def test_evaluate_with_a_missing_training_log_exits_2_before_any_work(tmp_path):
     start = time.perf_counter()
-    missing = tmp_path / "log.csv"
-    out = run("evaluate", "--model", "debug", "--quick", "--training-log", str(missing),
+    missing, first = tmp_path / "log.csv", tmp_path / "first.csv"
+    first.write_text(
+        "step,tokens,elapsed_s,lr,train_loss,tokens_per_s,heldout_loss,heldout_accuracy\n"
+    )
+    out = run("evaluate", "--model", "debug", "--quick", "--training-log", str(first), str(missing),
               "--json", str(tmp_path / "r.json"))  # fmt: skip
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert out.stderr.strip() == f"vemidi: error: training log {missing} does not exist."

@@ -221,6 +221,35 @@ def test_training_curve_reads_rows_with_either_loss_left_blank(tmp_path):
     assert Image.open(tmp_path / "curve.png").size[0] > 300
 
 
+def test_evaluate_joins_the_logs_of_continued_runs_into_one_curve(tmp_path):
+    """``--training-log a.csv b.csv``: b continued a, so its tokens are counted on from a's end
+    (the plotted lines are read back from the figure)."""
+    import matplotlib.pyplot as plt
+
+    from vemidi.training import report
+
+    header = "step,tokens,elapsed_s,lr,train_loss,tokens_per_s,heldout_loss,heldout_accuracy"
+    logs = [tmp_path / "a.csv", tmp_path / "b.csv"]
+    logs[0].write_text(f"{header}\n50,400000,10,3e-4,2.5,40,,\n100,800000,20,2e-4,2.1,40,2.2,0.4\n")
+    logs[1].write_text(f"{header}\n50,400000,10,1e-4,1.9,40,2.0,0.5\n")
+    drawn = []
+    real_savefig = plt.Figure.savefig
+
+    def keep(fig, *args, **kwargs):  # the lines as drawn, before the figure is closed
+        drawn.extend(line.get_xydata().tolist() for line in fig.axes[0].get_lines())
+        return real_savefig(fig, *args, **kwargs)
+
+    plt.Figure.savefig = keep
+    try:
+        report.training_curve(logs, tmp_path / "curve.png")
+    finally:
+        plt.Figure.savefig = real_savefig
+    assert [[0.4, 2.5], [0.8, 2.1], [1.2, 1.9]] in drawn  # train loss, b counted on from 0.8 M
+    assert [[0.8, 2.2], [1.2, 2.0]] in drawn  # held-out
+    assert [[0.8, 0.0], [0.8, 1.0]] in drawn  # the dotted line where b starts
+    assert (tmp_path / "curve.png").stat().st_size > 0
+
+
 def test_learning_rate_decays_along_the_budget_spent_first():
     config = TrainConfig(lr=1e-3, warmup_steps=10, max_steps=1010, max_minutes=1.0)
     assert _lr_at(4, config) == pytest.approx(5e-4)  # warm-up

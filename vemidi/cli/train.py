@@ -143,9 +143,10 @@ def _evaluate(args: argparse.Namespace) -> int:
     data = Path(args.data) if args.data else None
     if data is not None and not data.is_file():
         raise InvalidInputError(f"training data cache {data} does not exist (see vemidi train).")
-    log = Path(args.training_log) if args.training_log else None
-    if log is not None and not log.is_file():  # before minutes of work, not after
-        raise InvalidInputError(f"training log {log} does not exist.")
+    logs = [Path(name) for name in args.training_log or ()]
+    for log in logs:
+        if not log.is_file():  # before minutes of work, not after
+            raise InvalidInputError(f"training log {log} does not exist.")
     with progress_bar("evaluating") as progress:
         report = run_evaluation(
             loaded.name,
@@ -157,11 +158,11 @@ def _evaluate(args: argparse.Namespace) -> int:
         )
     if args.json:
         save(report, Path(args.json))
-    if log is not None:
+    if logs:
         from vemidi.training.report import training_curve
 
         out = Path(args.json).with_name("training_curve.png") if args.json else Path("curve.png")
-        training_curve(log, out)
+        training_curve(logs, out)
         print(f"wrote {out}")
     print("\n".join(summary_lines(report)))
     return 0
@@ -249,5 +250,12 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--examples", default=None, help="write quadrant example MIDI files here")
     p.add_argument("--audio", default=None, help="render the examples to WAV here")
     p.add_argument("--json", default=None, help="write the full report here")
-    p.add_argument("--training-log", default=None, help="log.csv: plot training_curve.png")
+    p.add_argument(
+        "--training-log",
+        nargs="+",
+        default=None,
+        metavar="LOG",
+        help="log.csv: plot training_curve.png; several: runs that each continued the one "
+        "before, joined in order",
+    )
     p.set_defaults(handler=_evaluate)

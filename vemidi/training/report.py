@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import platform
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -93,8 +94,13 @@ def write_examples(model_name: str, out_midi: Path, out_audio: Path | None) -> l
     return rows
 
 
-def training_curve(log_csv: Path, out_png: Path) -> None:
-    """Plot train and held-out loss against tokens seen."""
+def training_curve(logs: Path | Sequence[Path], out_png: Path) -> None:
+    """Plot train and held-out loss against tokens seen.
+
+    ``logs``: one ``log.csv``, or the logs of runs that each continued the one before (``vemidi
+    train --init-from``), joined in order: each run's tokens counted on from the end of the one
+    before, with a dotted line where a run starts.
+    """
     import csv
 
     import matplotlib
@@ -102,8 +108,19 @@ def training_curve(log_csv: Path, out_png: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rows = list(csv.DictReader(log_csv.open()))
-    tokens = np.array([float(r["tokens"]) / 1e6 for r in rows])
+    rows: list[dict] = []
+    tokens_list: list[float] = []
+    starts: list[float] = []
+    offset = 0.0
+    for log_csv in [logs] if isinstance(logs, Path) else logs:
+        with Path(log_csv).open() as lines:
+            run_rows = list(csv.DictReader(lines))
+        if rows:
+            starts.append(offset / 1e6)
+        rows += run_rows
+        tokens_list += [(offset + float(r["tokens"])) / 1e6 for r in run_rows]
+        offset += max((float(r["tokens"]) for r in run_rows), default=0.0)
+    tokens = np.array(tokens_list)
 
     def curve(column: str) -> list[tuple[float, float]]:  # a row may leave either one blank
         return [(t, float(r[column])) for t, r in zip(tokens, rows, strict=True) if r[column]]
@@ -113,7 +130,9 @@ def training_curve(log_csv: Path, out_png: Path) -> None:
     ax.plot(*zip(*train, strict=True), label="train (CHORD-weighted)")
     if held:
         ax.plot(*zip(*held, strict=True), "o-", label="held-out")
-    ax.set_xlabel("training tokens (millions)")
+    for start in starts:
+        ax.axvline(start, color="grey", linestyle=":", linewidth=1)
+    ax.set_xlabel("training tokens (millions)" + (", runs joined" if starts else ""))
     ax.set_ylabel("cross-entropy (nats/token)")
     ax.grid(alpha=0.3)
     ax.legend()
