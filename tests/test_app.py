@@ -14,6 +14,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -29,6 +30,16 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _client_temp_dir(tmp_path_factory):
+    """gradio_client stages each download in a folder of its own under the system's temporary
+    folder and leaves it there, empty: this module's go to pytest's folders instead."""
+    before = tempfile.tempdir
+    tempfile.tempdir = str(tmp_path_factory.mktemp("client-temp"))
+    yield
+    tempfile.tempdir = before
 
 
 @pytest.fixture(scope="module")
@@ -111,6 +122,8 @@ def test_readme_gradio_client_example(server, story, tmp_path, monkeypatch):
     exec(compile(code, "README.md", "exec"), namespace)
     report, downloads = namespace["report"], namespace["downloads"]
     assert "ducked 12 dB under speech" in report and "-16.0 LUFS" in report
+    folder = (tmp_path / "vemidi-downloads").resolve()
+    assert downloads and all(Path(f).resolve().is_relative_to(folder) for f in downloads)
     bundle = [f for f in downloads if f.endswith("-stems.zip")]
     assert len(bundle) == 1
     with zipfile.ZipFile(bundle[0]) as archive:
