@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from vemidi.config import SamplingConfig
 from vemidi.errors import InvalidInputError
 
 Progress = Callable[[float, str], None]
@@ -117,29 +118,24 @@ def read_segments(path: str) -> tuple:
         ) from e
 
 
+def sampling_option(parser: argparse.ArgumentParser, flag: str, field: str, help: str) -> None:
+    """A number option whose default is :class:`SamplingConfig`'s ``field``; ``help`` may say it
+    as ``{default:g}``."""
+    default = getattr(SamplingConfig, field)
+    parser.add_argument(flag, type=float, default=default, help=help.format(default=default))
+
+
 def add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
     """Options shared by every command that generates music."""
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    from vemidi.config import SamplingConfig
-
-    parser.add_argument(
-        "--temperature",
-        type=float,
-        default=SamplingConfig.temperature,
-        help=f"default {SamplingConfig.temperature:g} (EMSYNC: 1.35)",
-    )
-    parser.add_argument(
-        "--top-p",
-        type=float,
-        default=SamplingConfig.top_p,
-        help=f"nucleus mass (default {SamplingConfig.top_p:g}; EMSYNC: 0.6)",
-    )
+    sampling_option(parser, "--temperature", "temperature", "default {default:g} (EMSYNC: 1.35)")
+    sampling_option(parser, "--top-p", "top_p", "nucleus mass (default {default:g}; EMSYNC: 0.6)")
     parser.add_argument("--top-k", type=int, default=0, help="0 = off (default)")
-    parser.add_argument(
+    sampling_option(
+        parser,
         "--tonal-anchor",
-        type=float,
-        default=0.0,
-        help="keep the key's mode audible: 0 = off (default), 1 = as measured",
+        "tonal_anchor",
+        "keep the key's mode audible: 0 = off (default {default:g}), 1 = as measured",
     )
     parser.add_argument(
         "--instruments", choices=("less", "more"), default="more", help="1-2 or 3+ instruments"

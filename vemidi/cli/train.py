@@ -17,6 +17,7 @@ import dataclasses
 import sys
 from pathlib import Path
 
+from vemidi.cli.common import sampling_option
 from vemidi.config import SamplingConfig
 from vemidi.errors import InvalidInputError
 
@@ -228,23 +229,17 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="the grid's first seed (default 0; another draws fresh pieces, see README)",
     )
     p.add_argument("--cut-pieces", type=int, default=10, help="60 s pieces with random cuts")
-    p.add_argument(
-        "--harmony-prior",
-        type=float,
-        default=SamplingConfig.harmony_prior,
-        help=f"harmony prior weight (default {SamplingConfig.harmony_prior:g})",
+    sampling_option(
+        p, "--harmony-prior", "harmony_prior", "harmony prior weight (default {default:g})"
     )
-    p.add_argument(
-        "--density-prior",
-        type=float,
-        default=SamplingConfig.density_prior,
-        help=f"density prior weight (default {SamplingConfig.density_prior:g})",
+    sampling_option(
+        p, "--density-prior", "density_prior", "density prior weight (default {default:g})"
     )
-    p.add_argument(
+    sampling_option(
+        p,
         "--tonal-anchor",
-        type=float,
-        default=SamplingConfig.tonal_anchor,
-        help=f"tonal anchor weight (default {SamplingConfig.tonal_anchor:g}; 0 turns it off)",
+        "tonal_anchor",
+        "tonal anchor weight (default {default:g}; 0 turns it off)",
     )
     p.add_argument("--quick", action="store_true", help="a small run (tests, smoke checks)")
     p.add_argument("--examples", default=None, help="write quadrant example MIDI files here")
