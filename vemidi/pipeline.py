@@ -69,7 +69,7 @@ class Controls:
     temperature: float = SamplingConfig.temperature  # one source for every front end
     top_p: float = SamplingConfig.top_p
     top_k: int = SamplingConfig.top_k
-    tonal_anchor: float = 0.0
+    tonal_anchor: float = SamplingConfig.tonal_anchor
     more_instruments: bool = True
     soundfont: str | None = None
     audio_mode: str = "replace"

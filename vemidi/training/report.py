@@ -9,8 +9,6 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
-
 from vemidi.training import evaluate as ev
 from vemidi.training import measures
 
@@ -108,22 +106,18 @@ def training_curve(logs: Path | Sequence[Path], out_png: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rows: list[dict] = []
-    tokens_list: list[float] = []
-    starts: list[float] = []
-    offset = 0.0
+    points: list[tuple[float, dict]] = []  # (tokens since the first run began, row)
+    starts: list[float] = []  # millions of tokens where each run after the first begins
     for log_csv in [logs] if isinstance(logs, Path) else logs:
         with Path(log_csv).open() as lines:
             run_rows = list(csv.DictReader(lines))
-        if rows:
+        offset = points[-1][0] if points else 0.0  # a log's last row has its most tokens
+        if points:
             starts.append(offset / 1e6)
-        rows += run_rows
-        tokens_list += [(offset + float(r["tokens"])) / 1e6 for r in run_rows]
-        offset += max((float(r["tokens"]) for r in run_rows), default=0.0)
-    tokens = np.array(tokens_list)
+        points += [(offset + float(r["tokens"]), r) for r in run_rows]
 
     def curve(column: str) -> list[tuple[float, float]]:  # a row may leave either one blank
-        return [(t, float(r[column])) for t, r in zip(tokens, rows, strict=True) if r[column]]
+        return [(t / 1e6, float(r[column])) for t, r in points if r[column]]
 
     train, held = curve("train_loss"), curve("heldout_loss")
     fig, ax = plt.subplots(figsize=(6, 3.5), dpi=110)
